@@ -1,0 +1,202 @@
+/**
+ * Every error Vellum throws is a `VellumError` with a stable `code`.
+ * Codes are part of the public API: match on `code`, not on the message.
+ */
+export interface VellumErrorOptions {
+  path?: string | undefined;
+  cause?: unknown;
+}
+
+export class VellumError extends Error {
+  readonly code: string;
+  readonly path: string | undefined;
+
+  constructor(code: string, message: string, options: VellumErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.path = options.path;
+  }
+}
+
+/** A write did not complete; the target is unchanged (`VELLUM_WRITE_FAILED`). */
+export class WriteError extends VellumError {
+  readonly errno: string | undefined;
+  constructor(message: string, options: VellumErrorOptions & { errno?: string | undefined } = {}) {
+    super('VELLUM_WRITE_FAILED', message, options);
+    this.errno = options.errno;
+  }
+}
+
+/** The disk or a size limit is full (ENOSPC, EDQUOT, EFBIG); the target is unchanged. */
+export class DiskFullError extends VellumError {
+  readonly errno: string | undefined;
+  constructor(message: string, options: VellumErrorOptions & { errno?: string | undefined } = {}) {
+    super('VELLUM_DISK_FULL', message, options);
+    this.errno = options.errno;
+  }
+}
+
+/**
+ * The new content was renamed into place but fsync of the directory failed:
+ * it is visible now and may not survive a power loss.
+ */
+export class DurabilityError extends VellumError {
+  constructor(message: string, options: VellumErrorOptions = {}) {
+    super('VELLUM_NOT_DURABLE', message, options);
+  }
+}
+
+/** A value cannot be written as JSON (undefined, a BigInt, a cycle...). */
+export class SerializationError extends VellumError {
+  constructor(message: string, options: VellumErrorOptions = {}) {
+    super('VELLUM_NOT_SERIALIZABLE', message, options);
+  }
+}
+
+export interface SchemaIssue {
+  message: string;
+  path: readonly (string | number)[];
+}
+
+/** A file cannot be parsed, or does not match its schema. It is never modified by the reader. */
+export class CorruptFileError extends VellumError {
+  readonly line: number | undefined;
+  readonly column: number | undefined;
+  readonly offset: number | undefined;
+  readonly issues: readonly SchemaIssue[];
+  constructor(
+    message: string,
+    options: VellumErrorOptions & {
+      line?: number | undefined;
+      column?: number | undefined;
+      offset?: number | undefined;
+      issues?: readonly SchemaIssue[];
+    },
+  ) {
+    super('VELLUM_CORRUPT_FILE', message, options);
+    this.line = options.line;
+    this.column = options.column;
+    this.offset = options.offset;
+    this.issues = options.issues ?? [];
+  }
+}
+
+export interface TornTail {
+  /** 1-based number of the first line of the tail. */
+  line: number;
+  /** Byte offset where the tail starts: the file's length after repair. */
+  offset: number;
+  /** Bytes in the tail. */
+  bytes: number;
+  reason: 'incomplete-line' | 'invalid-line';
+}
+
+/** A JSONL file ends in a partial record: a write was cut off. `repairTail` fixes it. */
+export class TornTailError extends VellumError {
+  readonly tail: TornTail;
+  constructor(message: string, options: VellumErrorOptions & { tail: TornTail }) {
+    super('VELLUM_TORN_TAIL', message, options);
+    this.tail = options.tail;
+  }
+}
+
+/** An id that would become a file name is unsafe (`VELLUM_INVALID_ID`). */
+export class InvalidIdError extends VellumError {
+  readonly id: string;
+  readonly reason: string;
+  constructor(id: string, reason: string, options: VellumErrorOptions = {}) {
+    super('VELLUM_INVALID_ID', `invalid id ${JSON.stringify(id)}: ${reason}`, options);
+    this.id = id;
+    this.reason = reason;
+  }
+}
+
+export interface LockHolder {
+  pid: number;
+  hostname: string;
+  acquiredAt: string;
+}
+
+function describeHolder(holder: LockHolder | undefined): string {
+  return holder === undefined
+    ? 'holder unknown'
+    : `held by pid ${holder.pid} on ${holder.hostname} since ${holder.acquiredAt}`;
+}
+
+/** The lock was not acquired in time (`VELLUM_LOCK_TIMEOUT`). */
+export class LockTimeoutError extends VellumError {
+  readonly holder: LockHolder | undefined;
+  readonly waitedMs: number;
+  constructor(path: string, waitedMs: number, holder: LockHolder | undefined) {
+    super(
+      'VELLUM_LOCK_TIMEOUT',
+      `lock on ${path} not acquired after ${waitedMs} ms (${describeHolder(holder)})`,
+      { path },
+    );
+    this.holder = holder;
+    this.waitedMs = waitedMs;
+  }
+}
+
+/**
+ * The lock was lost while held (the holder stalled past `stale` and another
+ * process took over). Nothing was committed after the loss was detected.
+ */
+export class LockCompromisedError extends VellumError {
+  constructor(path: string, reason: string, options: VellumErrorOptions = {}) {
+    super('VELLUM_LOCK_COMPROMISED', `lock on ${path} was compromised: ${reason}`, {
+      ...options,
+      path,
+    });
+  }
+}
+
+/** Misuse of a lock: re-entering a lock already held by the same call chain. */
+export class LockUsageError extends VellumError {
+  constructor(path: string, message: string) {
+    super('VELLUM_LOCK_USAGE', message, { path });
+  }
+}
+
+/** An item-level lock (spec 002) is held by someone else and has not expired. */
+export class ItemLockedError extends VellumError {
+  readonly itemId: string;
+  readonly lockedBy: string;
+  readonly expiresAt: Date;
+  constructor(itemId: string, lockedBy: string, expiresAt: Date, path: string) {
+    super(
+      'VELLUM_ITEM_LOCKED',
+      `item ${itemId} is locked by ${lockedBy} until ${expiresAt.toISOString()}`,
+      { path },
+    );
+    this.itemId = itemId;
+    this.lockedBy = lockedBy;
+    this.expiresAt = expiresAt;
+  }
+}
+
+const DISK_FULL_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+export function errnoOf(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = error.code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+/** Wraps an fs error from a write path into the typed family. */
+export function toWriteError(error: unknown, path: string, action: string): VellumError {
+  if (error instanceof VellumError) return error;
+  const errno = errnoOf(error);
+  const detail = error instanceof Error ? error.message : String(error);
+  if (errno !== undefined && DISK_FULL_ERRNOS.has(errno)) {
+    return new DiskFullError(`${action} ${path}: disk full (${detail})`, {
+      path,
+      cause: error,
+      errno,
+    });
+  }
+  return new WriteError(`${action} ${path}: ${detail}`, { path, cause: error, errno });
+}

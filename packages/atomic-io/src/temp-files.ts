@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { readdir, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+const MARKER = '.vellum-tmp-';
+// .<target name>.vellum-tmp-<pid>-<random>
+const TEMP_NAME = /^\.(.+)\.vellum-tmp-(\d+)-[0-9a-f]+$/;
+
+/** A unique temp path in the same directory as `target` (rename must not cross devices). */
+export function tempPathFor(target: string): string {
+  return join(
+    dirname(target),
+    `.${basename(target)}${MARKER}${process.pid}-${randomBytes(6).toString('hex')}`,
+  );
+}
+
+export function isTempName(name: string): boolean {
+  return TEMP_NAME.test(name);
+}
+
+function processIsAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'EPERM';
+  }
+}
+
+export interface CleanupOptions {
+  /** Also look in subdirectories, this many levels deep. Default 0. */
+  depth?: number | undefined;
+  /** Remove temp files of live processes too when older than this. Default 1 hour. */
+  maxAgeMs?: number | undefined;
+}
+
+/**
+ * Removes temp files left by writers that were killed mid-write. A temp file
+ * belongs to a dead process, or is older than `maxAgeMs` (the pid may have been
+ * reused). Call it when opening a store directory.
+ * @returns the paths removed.
+ */
+export async function cleanupTempFiles(
+  dir: string,
+  options: CleanupOptions = {},
+): Promise<string[]> {
+  const maxAgeMs = options.maxAgeMs ?? 3_600_000;
+  const removed: string[] = [];
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT') return removed;
+    throw error;
+  }
+  for (const entry of entries) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory() && (options.depth ?? 0) > 0 && !entry.name.endsWith('.lock')) {
+      removed.push(
+        ...(await cleanupTempFiles(full, { ...options, depth: (options.depth ?? 0) - 1 })),
+      );
+      continue;
+    }
+    const match = TEMP_NAME.exec(entry.name);
+    if (!entry.isFile() || match === null) continue;
+    const pid = Number(match[2]);
+    let stale = !processIsAlive(pid);
+    if (!stale) {
+      const info = await stat(full).catch(() => undefined);
+      stale = info !== undefined && Date.now() - info.mtimeMs > maxAgeMs;
+    }
+    if (!stale) continue;
+    try {
+      await unlink(full);
+      removed.push(full);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+    }
+  }
+  return removed;
+}
