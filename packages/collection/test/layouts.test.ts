@@ -1,0 +1,98 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InvalidIdError } from '@vellum/atomic-io';
+import {
+  arrayFileLayout,
+  jsonlFileLayout,
+  mapFileLayout,
+  perDocumentLayout,
+} from '../src/index.js';
+import { freshDir } from './helpers.js';
+import { describeLayout, type Doc } from './layout-conformance.js';
+
+const perDocument = () =>
+  perDocumentLayout<Doc>({
+    dir: 'tasks',
+    pathOf: (doc, id) =>
+      doc.status === 'completed' ? `completed/2026-11/${id}.json` : `active/${id}.json`,
+  });
+
+describeLayout('per-document files (spec 000)', perDocument);
+describeLayout('JSON array file (spec 002)', () =>
+  arrayFileLayout<Doc>({ file: '.pm/projects/p1/tickets.json' }),
+);
+describeLayout('JSON map file (spec 003)', () =>
+  mapFileLayout<Doc>({
+    file: 'state/map.json',
+    key: 'mappings',
+    envelope: () => ({ version: '1.0' }),
+  }),
+);
+describeLayout('JSONL file (spec 001)', () =>
+  jsonlFileLayout<Doc>({ file: '.coaia/charts.jsonl', idOf: (doc) => (doc as Doc).id }),
+);
+
+describe('per-document layout', () => {
+  it('moves a document between folders when its path changes', async () => {
+    const root = await freshDir();
+    const layout = perDocument();
+    const pending: Doc = { id: 'TASK-001-001', status: 'pending', title: 't', n: 1 };
+    const done: Doc = { ...pending, status: 'completed' };
+    await layout.write(
+      root,
+      { entries: () => [[pending.id, pending]], get: () => pending },
+      new Map([[pending.id, []]]),
+    );
+    await layout.write(
+      root,
+      { entries: () => [[done.id, done]], get: () => done },
+      new Map([[done.id, [pending]]]),
+    );
+    expect((await layout.files(root)).map((f) => f.slice(root.length + 1))).toEqual([
+      'tasks/completed/2026-11/TASK-001-001.json',
+    ]);
+  });
+
+  it('ignores index files and dot folders next to the documents', async () => {
+    const root = await freshDir();
+    await mkdir(join(root, 'tasks', 'index'), { recursive: true });
+    await writeFile(join(root, 'tasks', 'index', 'by-status.json'), '{"pending": []}');
+    expect(await perDocument().files(root)).toEqual([]);
+  });
+
+  it('refuses ids that would escape the folder', async () => {
+    const root = await freshDir();
+    const evil: Doc = { id: '../../etc/x', status: 'pending', title: '', n: 0 };
+    await expect(
+      perDocument().write(
+        root,
+        { entries: () => [[evil.id, evil]], get: () => evil },
+        new Map([[evil.id, []]]),
+      ),
+    ).rejects.toBeInstanceOf(InvalidIdError);
+  });
+});
+
+describe('map file layout', () => {
+  it('stores values without the id, inside the envelope, keys sorted', async () => {
+    const root = await freshDir();
+    const layout = mapFileLayout<{ id: string; jira: string }>({
+      file: 'external_id_mapping.json',
+      key: 'mappings',
+      envelope: () => ({ version: '1.0', updated: '2025-11-10T14:45:00Z' }),
+    });
+    const doc = { id: 'TASK-E01-b2c4', jira: 'PROJ-456' };
+    await layout.write(
+      root,
+      { entries: () => [[doc.id, doc]], get: () => doc },
+      new Map([[doc.id, []]]),
+    );
+    expect(JSON.parse(await readFile(join(root, 'external_id_mapping.json'), 'utf8'))).toEqual({
+      mappings: { 'TASK-E01-b2c4': { jira: 'PROJ-456' } },
+      updated: '2025-11-10T14:45:00Z',
+      version: '1.0',
+    });
+    expect((await layout.read(root)).entries[0]?.doc).toEqual(doc);
+  });
+});
