@@ -1,0 +1,137 @@
+import { VellumError, type VellumErrorOptions } from '@vellum/atomic-io';
+import type { ExternalTool } from './tools.js';
+
+/**
+ * The package's errors. Each extends `VellumError` from `@vellum/atomic-io`, so
+ * callers match on the stable `code`, and errors from the layer below
+ * (`VELLUM_LOCK_TIMEOUT`, `VELLUM_WRITE_FAILED`, ...) pass through unchanged.
+ */
+
+export interface ValidationIssue {
+  /** The argument at fault, e.g. `['projectKey']`. */
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/** An argument was rejected before anything was read or written (`VELLUM_VALIDATION`). */
+export class ValidationError extends VellumError {
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(issues: readonly ValidationIssue[], options: VellumErrorOptions = {}) {
+    const detail = issues
+      .map(
+        (issue) =>
+          `${issue.path.length === 0 ? '(arguments)' : issue.path.join('.')}: ${issue.message}`,
+      )
+      .join('; ');
+    super('VELLUM_VALIDATION', `[external-ids] invalid arguments: ${detail}`, options);
+    this.issues = issues;
+  }
+}
+
+/**
+ * A state file and its `.bak` are both unreadable (or the file is corrupt and
+ * has no backup). Nothing is written until a person chooses a way out, listed
+ * in `recovery` (`VELLUM_STATE_UNREADABLE`). Spec 003 returns empty state here,
+ * which the next save would turn into the loss of every mapping.
+ */
+export class StateUnreadableError extends VellumError {
+  /** The unreadable file's backup (which may not exist). */
+  readonly backupPath: string;
+  /** What a person can do, in order of preference. */
+  readonly recovery: readonly string[];
+
+  constructor(path: string, backupPath: string, recovery: readonly string[], cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'VELLUM_STATE_UNREADABLE',
+      `[external-ids] ${path} cannot be read and no usable backup exists (${why}). ` +
+        `Nothing was written. To recover: ${recovery.map((step, i) => `(${i + 1}) ${step}`).join(' ')}`,
+      { path, cause },
+    );
+    this.backupPath = backupPath;
+    this.recovery = recovery;
+  }
+}
+
+/**
+ * The mapping asked for contradicts one that exists: the external id belongs
+ * to another task, or the task already has another id for that tool
+ * (`VELLUM_MAPPING_CONFLICT`). Nothing is written.
+ */
+export class MappingConflictError extends VellumError {
+  readonly tool: ExternalTool;
+  readonly internalId: string;
+  readonly externalId: string;
+  /** The task that already holds `externalId`, when that is the conflict. */
+  readonly ownerInternalId: string | undefined;
+  /** The id the task already has for `tool`, when that is the conflict. */
+  readonly currentExternalId: string | undefined;
+
+  constructor(
+    path: string,
+    details: {
+      tool: ExternalTool;
+      internalId: string;
+      externalId: string;
+      ownerInternalId?: string | undefined;
+      currentExternalId?: string | undefined;
+    },
+  ) {
+    const why =
+      details.ownerInternalId === undefined
+        ? `${details.internalId} is already mapped to ${details.tool} ${String(details.currentExternalId)} (pass { replace: true } to replace it)`
+        : `${details.tool} ${details.externalId} is already mapped to ${details.ownerInternalId}`;
+    super(
+      'VELLUM_MAPPING_CONFLICT',
+      `[external-ids] cannot map ${details.internalId} to ${details.tool} ${details.externalId}: ${why}`,
+      { path },
+    );
+    this.tool = details.tool;
+    this.internalId = details.internalId;
+    this.externalId = details.externalId;
+    this.ownerInternalId = details.ownerInternalId;
+    this.currentExternalId = details.currentExternalId;
+  }
+}
+
+/** Sync metadata was given for a task that has no id for that tool (`VELLUM_NOT_MAPPED`). */
+export class NotMappedError extends VellumError {
+  readonly internalId: string;
+  readonly tool: ExternalTool;
+
+  constructor(path: string, internalId: string, tool: ExternalTool) {
+    super('VELLUM_NOT_MAPPED', `[external-ids] ${internalId} has no ${tool} id`, { path });
+    this.internalId = internalId;
+    this.tool = tool;
+  }
+}
+
+/**
+ * A state file declares a format version this package does not know (a major
+ * version other than 1): it was written by a newer tool, so it is neither
+ * repaired nor overwritten (`VELLUM_UNSUPPORTED_VERSION`).
+ */
+export class UnsupportedVersionError extends VellumError {
+  readonly version: string;
+
+  constructor(path: string, version: string) {
+    super(
+      'VELLUM_UNSUPPORTED_VERSION',
+      `[external-ids] ${path} has format version ${JSON.stringify(version)}; this package reads 1.x`,
+      { path },
+    );
+    this.version = version;
+  }
+}
+
+/** A counter reached `Number.MAX_SAFE_INTEGER` (`VELLUM_COUNTER_EXHAUSTED`). Nothing is written. */
+export class CounterExhaustedError extends VellumError {
+  constructor(path: string, slot: string) {
+    super(
+      'VELLUM_COUNTER_EXHAUSTED',
+      `[external-ids] the ${slot} counter in ${path} is at ${Number.MAX_SAFE_INTEGER} and cannot grow`,
+      { path },
+    );
+  }
+}

@@ -1,0 +1,31 @@
+export {
+  ExternalIdMapper,
+  defaultStateDir,
+  type CounterSnapshot,
+  type ExternalIdMapperOptions,
+  type ExternalIds,
+  type MappingEntry,
+  type StatePaths,
+  type SyncMetadata,
+  type SyncMetadataPatch,
+} from './mapper.js';
+export {
+  CounterExhaustedError,
+  MappingConflictError,
+  NotMappedError,
+  StateUnreadableError,
+  UnsupportedVersionError,
+  ValidationError,
+  type ValidationIssue,
+} from './errors.js';
+export { COUNTERS_FILE, FORMAT_VERSION, LOCK_NAME, MAPPING_FILE, SYNC_FILE } from './formats.js';
+export type { StateRecovery } from './state-files.js';
+export {
+  DEFAULT_PROJECT_KEY,
+  TOOLS,
+  isTool,
+  parseExternalId,
+  type ExternalTool,
+  type ParsedExternalId,
+} from './tools.js';
+export { RESET_TARGETS, type ResetTarget } from './validate.js';
