@@ -1,0 +1,78 @@
+import pc from 'picocolors';
+import type { HealthIssue } from '@vellum/health';
+import type { Context } from '../context.js';
+import { CliError, emit } from '../output.js';
+import { withTaskStore } from './open.js';
+
+const SEVERITY: Record<string, (text: string) => string> = { error: pc.red, warning: pc.yellow };
+
+/**
+ * Runs every health check on the `.ap-state` store. Opening the store is
+ * where damaged files are first met, so what opening did is reported too.
+ */
+export async function health(context: Context): Promise<void> {
+  const { checkHealth } = await import('@vellum/health');
+  // What opening finds is reported below as issues: no separate warnings for it.
+  process.removeAllListeners('warning');
+  const report = await withTaskStore(context, async (store) => {
+    const opened: HealthIssue[] = [];
+    for (const [name, r] of Object.entries(store.report)) {
+      for (const q of r.quarantined) {
+        opened.push({
+          code: 'file_quarantined',
+          severity: 'error',
+          message: `${name}: ${q.reason}; kept at ${q.keptAt} and rewritten from the journal`,
+          path: q.file,
+        });
+      }
+      for (const a of r.adopted) {
+        opened.push({
+          code: 'external_edit',
+          severity: 'warning',
+          message: `${name}: ${a.id} was changed outside Vellum (${a.change}); adopted`,
+          ...(a.file === undefined ? {} : { path: a.file }),
+        });
+      }
+      for (const i of r.indexDrift) {
+        opened.push({
+          code: 'index_drift',
+          severity: 'warning',
+          message: `${name}: index ${i} had drifted from the documents; rewritten`,
+        });
+      }
+    }
+    const checked = await checkHealth({
+      root: store.root,
+      collections: store.collections,
+      backupDir: store.root,
+    });
+    const issues = [...opened, ...checked.issues];
+    const status = opened.some((i) => i.severity === 'error') ? 'failing' : checked.status;
+    return {
+      status,
+      checkedAt: checked.checkedAt,
+      issues,
+      checks: Object.fromEntries(Object.entries(checked.checks).map(([k, v]) => [k, v.status])),
+    };
+  });
+  emit(context, report, () => {
+    const head =
+      report.status === 'ok'
+        ? pc.green('healthy')
+        : report.status === 'degraded'
+          ? pc.yellow('degraded')
+          : pc.red('FAILING');
+    const lines = report.issues.map(
+      (i) => `  ${(SEVERITY[i.severity] ?? String)(i.severity.padEnd(7))} ${i.code}: ${i.message}`,
+    );
+    return [`${head} (${Object.keys(report.checks).length} checks)`, ...lines].join('\n');
+  });
+  if (report.status === 'failing') {
+    throw new CliError(
+      'VELLUM_UNHEALTHY',
+      `${report.issues.filter((i) => i.severity === 'error').length} problem(s) found: see above; \`vellum backup restore\` brings back a verified state`,
+      undefined,
+      { reported: true },
+    );
+  }
+}

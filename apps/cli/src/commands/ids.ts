@@ -1,0 +1,154 @@
+import pc from 'picocolors';
+import type { ExternalIdMapper, ExternalTool } from '@vellum/external-ids';
+import type { Context } from '../context.js';
+import { CliError, emit } from '../output.js';
+
+async function mapper(context: Context): Promise<ExternalIdMapper> {
+  const { ExternalIdMapper, StateUnreadableError } = await import('@vellum/external-ids');
+  const ids = new ExternalIdMapper({ stateDir: context.idsDir });
+  // The library's message names its own API; on the command line the way out is a command.
+  return new Proxy(ids, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } catch (error) {
+          if (!(error instanceof StateUnreadableError)) throw error;
+          throw new CliError(
+            'VELLUM_STATE_UNREADABLE',
+            `${error.path ?? 'a state file'} and its .bak cannot be read; nothing was written. Put back a good copy of the file, or run \`vellum ids reset mappings\` (or counters, sync, all) to start over: the unreadable files are kept aside, not deleted`,
+          );
+        }
+      };
+    },
+  });
+}
+
+export async function reset(context: Context, [target = '']: string[]): Promise<void> {
+  const { RESET_TARGETS } = await import('@vellum/external-ids');
+  if (!(RESET_TARGETS as readonly string[]).includes(target)) {
+    throw new CliError('VELLUM_VALIDATION', `reset what? one of ${RESET_TARGETS.join(', ')}`);
+  }
+  const { ExternalIdMapper } = await import('@vellum/external-ids');
+  const keptAt = await new ExternalIdMapper({ stateDir: context.idsDir }).reset(
+    target as (typeof RESET_TARGETS)[number],
+  );
+  emit(
+    context,
+    { target, keptAt },
+    () =>
+      `${pc.green('reset')} ${target}; the old files are kept at: ${keptAt.join(', ') || '(none existed)'}`,
+  );
+}
+
+async function tool(name: string | undefined): Promise<ExternalTool> {
+  const { isTool, TOOLS } = await import('@vellum/external-ids');
+  if (name === undefined || !isTool(name)) {
+    throw new CliError(
+      'VELLUM_VALIDATION',
+      `unknown tool ${JSON.stringify(name)}: use one of ${TOOLS.join(', ')}`,
+    );
+  }
+  return name;
+}
+
+export async function map(
+  context: Context,
+  [internalId = '', toolName]: string[],
+  options: Record<string, unknown>,
+): Promise<void> {
+  const ids = await mapper(context);
+  const externalId = await ids.mapToExternal(
+    internalId,
+    await tool(toolName),
+    options.project as string | undefined,
+  );
+  emit(
+    context,
+    { internalId, tool: toolName, externalId },
+    () => `${internalId} ${pc.dim('->')} ${pc.bold(externalId)} ${pc.dim(`(${toolName ?? ''})`)}`,
+  );
+}
+
+export async function record(
+  context: Context,
+  [internalId = '', toolName, externalId = '']: string[],
+): Promise<void> {
+  const ids = await mapper(context);
+  await ids.recordExternal(internalId, await tool(toolName), externalId);
+  emit(
+    context,
+    { internalId, tool: toolName, externalId },
+    () => `${pc.green('recorded')} ${internalId} -> ${externalId}`,
+  );
+}
+
+export async function get(context: Context, [internalId = '', toolName]: string[]): Promise<void> {
+  const ids = await mapper(context);
+  if (toolName !== undefined) {
+    const externalId = await ids.getExternal(internalId, await tool(toolName));
+    if (externalId === undefined)
+      throw new CliError('VELLUM_NOT_FOUND', `${internalId} has no ${toolName} id`);
+    emit(context, { internalId, tool: toolName, externalId }, () => externalId);
+    return;
+  }
+  const entry = (await ids.list()).find((e) => e.internalId === internalId);
+  if (entry === undefined)
+    throw new CliError('VELLUM_NOT_FOUND', `${internalId} has no external ids`);
+  emit(context, entry, () =>
+    Object.entries(entry.ids)
+      .map(([t, id]) => `${t.padEnd(12)} ${id}`)
+      .join('\n'),
+  );
+}
+
+export async function reverse(
+  context: Context,
+  [toolName, externalId = '']: string[],
+): Promise<void> {
+  const ids = await mapper(context);
+  const internalId = await ids.getInternal(await tool(toolName), externalId);
+  if (internalId === undefined)
+    throw new CliError('VELLUM_NOT_FOUND', `no task has ${toolName ?? ''} id ${externalId}`);
+  emit(context, { tool: toolName, externalId, internalId }, () => internalId);
+}
+
+export async function list(context: Context): Promise<void> {
+  const entries = await (await mapper(context)).list();
+  emit(
+    context,
+    { items: entries, total: entries.length },
+    () =>
+      entries
+        .map(
+          (e) =>
+            `${e.internalId.padEnd(16)} ${Object.entries(e.ids)
+              .map(([t, id]) => `${t}=${id}`)
+              .join('  ')}`,
+        )
+        .join('\n') || pc.dim('no mappings'),
+  );
+}
+
+export async function unmap(
+  context: Context,
+  [internalId = '', toolName]: string[],
+): Promise<void> {
+  const ids = await mapper(context);
+  const removed = await ids.unmap(
+    internalId,
+    toolName === undefined ? undefined : await tool(toolName),
+  );
+  if (!removed)
+    throw new CliError(
+      'VELLUM_NOT_FOUND',
+      `${internalId} has no ${toolName ?? 'external'} id to remove`,
+    );
+  emit(
+    context,
+    { internalId, tool: toolName ?? null, removed },
+    () => `${pc.green('unmapped')} ${internalId}${toolName === undefined ? '' : ` (${toolName})`}`,
+  );
+}

@@ -1,0 +1,33 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { OutputOptions } from './output.js';
+
+/** The global options every command sees. */
+export interface Context extends OutputOptions {
+  /** The project root (default: the current directory). */
+  root: string;
+  /** Spec 000's `.ap-state` folder. */
+  tasksDir: string;
+  /** Spec 003's state folder. */
+  idsDir: string;
+}
+
+interface GlobalOptions {
+  root?: string;
+  tasksDir?: string;
+  idsDir?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function contextOf(command: Command): Context {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  const root = resolve(options.root ?? process.cwd());
+  return {
+    root,
+    tasksDir: resolve(root, options.tasksDir ?? '.ap-state'),
+    idsDir: resolve(root, options.idsDir ?? '.claude/state'),
+    json: options.json === true,
+    quiet: options.quiet === true,
+  };
+}

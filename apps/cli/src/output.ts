@@ -1,0 +1,92 @@
+import pc from 'picocolors';
+import { exitCodeFor } from './exit-codes.js';
+
+export interface OutputOptions {
+  json: boolean;
+  quiet: boolean;
+}
+
+/** An error the CLI itself raises: bad usage, or something missing. */
+export class CliError extends Error {
+  readonly code: string;
+  readonly details: unknown;
+  /** The command already printed its result (a report that found problems): with `--json`, nothing more goes to stdout. */
+  readonly reported: boolean;
+  constructor(
+    code: string,
+    message: string,
+    details?: unknown,
+    options: { reported?: boolean } = {},
+  ) {
+    super(message);
+    this.code = code;
+    this.details = details;
+    this.reported = options.reported === true;
+  }
+}
+
+/** Prints a command's result: one JSON document with `--json`, else the human text. */
+export function emit(options: OutputOptions, data: unknown, human: () => string): void {
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    return;
+  }
+  if (options.quiet) return;
+  const text = human();
+  if (text !== '') process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+interface ErrorLike {
+  code?: unknown;
+  message?: unknown;
+  issues?: unknown;
+  path?: unknown;
+  details?: unknown;
+}
+
+const NEXT_STEP: Record<string, string> = {
+  VELLUM_VALIDATION: 'fix the input and run the command again',
+  VELLUM_NOT_FOUND: 'check the name or id; the list commands show what exists',
+  VELLUM_CONFLICT: 'read the document again and retry',
+  VELLUM_LOCK_TIMEOUT: 'another process holds the store; retry when it is done',
+  VELLUM_CORRUPT_FILE: 'run `vellum health`, then `vellum backup restore` or fix the file',
+  VELLUM_JOURNAL_CORRUPT: 'run `vellum journal verify`, then restore a backup',
+  VELLUM_TORN_TAIL: 'run `vellum journal repair`',
+  VELLUM_STATE_UNREADABLE: 'restore a backup of the state files, or reset them explicitly',
+};
+
+/**
+ * Reports an error on stderr (one line and what to do next), or as
+ * `{"error": {code, message, details}}` on stdout with `--json`.
+ * @returns the exit code.
+ */
+export function reportError(options: OutputOptions, error: unknown): number {
+  const e = (
+    typeof error === 'object' && error !== null ? error : { message: String(error) }
+  ) as ErrorLike;
+  const code =
+    typeof e.code === 'string' && e.code.startsWith('VELLUM_') ? e.code : 'VELLUM_FAILED';
+  const message = typeof e.message === 'string' ? e.message : String(error);
+  const details =
+    e.details ??
+    (e.issues !== undefined
+      ? { issues: e.issues }
+      : e.path !== undefined
+        ? { path: e.path }
+        : undefined);
+  const reported = error instanceof CliError && error.reported;
+  if (options.json) {
+    // One JSON document on stdout: a report that found problems is that document.
+    if (!reported) {
+      process.stdout.write(
+        `${JSON.stringify({ error: { code, message, details: details ?? null } }, null, 2)}\n`,
+      );
+    }
+  } else {
+    const next = NEXT_STEP[code];
+    process.stderr.write(
+      `${pc.red('error')} ${code}: ${message}${next === undefined ? '' : pc.dim(` (${next})`)}\n`,
+    );
+  }
+  return exitCodeFor(code);
+}

@@ -1,0 +1,365 @@
+// Helpers for the end-to-end tests: they run the BUILT binary (dist/bin.js) as a child
+// process, exactly as a user or a script would, in throwaway project roots.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+
+/**
+ * Per-test timeout of the suites (vitest.config.ts says 60 s): a test is a chain of
+ * CLI runs of ~0.5 s of CPU each, and on a shared 2-core machine a chain of 25 of
+ * them can take minutes.
+ */
+export const SUITE_TIMEOUT_MS = 240_000;
+
+/** apps/cli/ */
+export const CLI_DIR = fileURLToPath(new URL('..', import.meta.url));
+/** The built binary; the package's `test` task depends on its `build`. */
+export const BIN = join(CLI_DIR, 'dist', 'bin.js');
+
+if (!existsSync(BIN)) {
+  throw new Error(
+    `${BIN} is missing: build first (npx -y pnpm@10.34.9 turbo run build --filter=@vellum/cli...)`,
+  );
+}
+
+export interface RunResult {
+  /** The arguments after `vellum`, for messages. */
+  args: readonly string[];
+  /** Exit code (null when killed by a signal). */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface RunOptions {
+  /** Added to (or, with `undefined`, removed from) the clean environment. */
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Kill the child after this long (default 45 s). */
+  timeoutMs?: number;
+}
+
+/** Variables that change the CLI's look; every run starts without them. */
+const STRIPPED = ['FORCE_COLOR', 'NO_COLOR', 'CI', 'INIT_CWD', 'NODE_OPTIONS'];
+
+/** The environment the children get: the test's own, minus color switches, plus `extra`. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of STRIPPED) delete env[name];
+  for (const [name, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
+/** Children still running: killed by `removeTempRoots` (a timed-out test leaves some). */
+const running = new Set<ChildProcess>();
+
+/** Spawns `file args` and collects everything it prints (async: concurrent tests overlap). */
+export function spawnCollect(
+  file: string,
+  args: readonly string[],
+  shown: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      cwd: options.cwd ?? tmpdir(),
+      env: cleanEnv(options.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 45_000);
+    child.on('error', (error) => {
+      running.delete(child);
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      running.delete(child);
+      clearTimeout(timer);
+      resolve({ args: shown, code, signal, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+/** Runs `vellum ...args` (no implicit --root). */
+export function run(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return spawnCollect(process.execPath, [BIN, ...args], args, options);
+}
+
+export type Vellum = (...args: string[]) => Promise<RunResult>;
+
+/** `vellum --root <root> ...args`, bound to one project root. */
+export function vellumIn(root: string, options: RunOptions = {}): Vellum {
+  return (...args) => run(['--root', root, ...args], options);
+}
+
+/** A readable account of a run, for assertion messages. */
+export function describeRun(result: RunResult): string {
+  return [
+    `vellum ${result.args.join(' ')} -> exit ${String(result.code)}${result.signal === null ? '' : ` (${result.signal})`} in ${result.ms} ms`,
+    `--- stdout ---\n${result.stdout}`,
+    `--- stderr ---\n${result.stderr}`,
+  ].join('\n');
+}
+
+/** Asserts the exit code and returns the result. */
+export function expectExit(result: RunResult, code: number): RunResult {
+  expect(result.code, describeRun(result)).toBe(code);
+  return result;
+}
+
+/** Asserts a human-mode success: exit 0, nothing on stderr. */
+export function expectOk(result: RunResult): RunResult {
+  expectExit(result, 0);
+  expect(result.stderr, describeRun(result)).toBe('');
+  return result;
+}
+
+/**
+ * Parses stdout as exactly one JSON document (`JSON.parse` refuses anything
+ * after it) and checks that it is all there is on stdout.
+ */
+export function parseJson<T = unknown>(result: RunResult): T {
+  expect(result.stdout, describeRun(result)).toMatch(/^[[{][\s\S]*[\]}]\n$/);
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch (error) {
+    throw new Error(
+      `stdout is not one JSON document (${(error as Error).message})\n${describeRun(result)}`,
+    );
+  }
+}
+
+/** A `--json` success: exit 0, one JSON document on stdout, nothing on stderr. */
+export function okJson<T = unknown>(result: RunResult): T {
+  expectExit(result, 0);
+  expect(result.stderr, describeRun(result)).toBe('');
+  return parseJson<T>(result);
+}
+
+export interface JsonError {
+  error: { code: string; message: string; details: unknown };
+}
+
+/**
+ * A `--json` failure: the exit code, `{"error": {code, message, details}}` and
+ * nothing else on stdout, nothing on stderr.
+ */
+export function expectJsonError(result: RunResult, exit: number, code: string): JsonError {
+  expectExit(result, exit);
+  const body = parseJson<JsonError>(result);
+  expect(Object.keys(body), describeRun(result)).toEqual(['error']);
+  expect(Object.keys(body.error).sort(), describeRun(result)).toEqual([
+    'code',
+    'details',
+    'message',
+  ]);
+  expect(body.error.code, describeRun(result)).toBe(code);
+  expect(typeof body.error.message).toBe('string');
+  expect(body.error.message.length).toBeGreaterThan(0);
+  expect(result.stderr, describeRun(result)).toBe('');
+  return body;
+}
+
+/**
+ * A human-mode failure: the exit code, nothing on stdout, and one
+ * `error CODE: message` report on stderr.
+ */
+export function expectHumanError(result: RunResult, exit: number, code: string): RunResult {
+  expectExit(result, exit);
+  expect(result.stdout, describeRun(result)).toBe('');
+  expect(result.stderr, describeRun(result)).toMatch(new RegExp(`^error ${code}: \\S`));
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// Temporary roots
+
+const roots: string[] = [];
+
+/** A fresh, empty project root, removed by `removeTempRoots` (call it in `afterAll`). */
+export async function tempRoot(label = 'root'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `vellum-cli-${label}-`));
+  roots.push(dir);
+  return dir;
+}
+
+export async function removeTempRoots(): Promise<void> {
+  // A child left by a timed-out test would recreate files in a root being removed.
+  await Promise.all(
+    [...running].map(
+      (child) =>
+        new Promise((resolve) => {
+          child.once('close', resolve);
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+  if (process.env.VELLUM_KEEP_TEST_ROOTS !== undefined) return;
+  await Promise.all(roots.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+}
+
+/** Writes a JSONL file of `lines` (strings are written as they are) and returns its path. */
+export async function writeLines(path: string, lines: readonly unknown[]): Promise<string> {
+  await writeFile(
+    path,
+    lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n',
+  );
+  return path;
+}
+
+// ---------------------------------------------------------------------------
+// File snapshots
+
+/** Lock files and directories (`*.lock`, `*.lock.owner`...) come and go: never compared. */
+const isLock = (rel: string): boolean => rel.split('/').some((part) => part.includes('.lock'));
+
+/**
+ * The store's operations log (`.ap-state/metrics/YYYY-MM-DD.jsonl`, one line per
+ * operation with its `status`, failures included): append-only by design, compared
+ * separately (see `expectSameStore`).
+ */
+const isOpsLog = (rel: string): boolean => /(^|\/)\.ap-state\/metrics\/[^/]+\.jsonl$/.test(rel);
+
+export interface Snapshot {
+  /** Relative path -> content (latin1: byte for byte), `<dir>` for directories. */
+  files: Record<string, string>;
+  /** The operations log, apart. */
+  opsLog: Record<string, string>;
+}
+
+/** Every file and directory under `dir` with its exact bytes, lock files excluded. */
+export async function snapshot(dir: string): Promise<Snapshot> {
+  const files: Record<string, string> = {};
+  const opsLog: Record<string, string> = {};
+  const walk = async (at: string): Promise<void> => {
+    const entries = await readdir(at, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const full = join(at, entry.name);
+      const rel = relative(dir, full).split('\\').join('/');
+      if (isLock(rel)) continue;
+      if (entry.isDirectory()) {
+        files[`${rel}/`] = '<dir>';
+        await walk(full);
+      } else {
+        const content = (await readFile(full)).toString('latin1');
+        if (isOpsLog(rel)) opsLog[rel] = content;
+        else files[rel] = content;
+      }
+    }
+  };
+  await walk(dir);
+  return { files, opsLog };
+}
+
+/**
+ * The store is byte-identical (every file and directory, lock files aside), and
+ * the operations log only grew: lines appended, none changed.
+ */
+export function expectSameStore(before: Snapshot, after: Snapshot, what: string): void {
+  expect(after.files, `${what}: the files changed`).toEqual(before.files);
+  for (const [path, old] of Object.entries(before.opsLog)) {
+    const now = after.opsLog[path];
+    expect(now, `${what}: ${path} disappeared`).toBeDefined();
+    expect(now?.startsWith(old), `${what}: ${path} was rewritten, not appended to`).toBe(true);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Misc
+
+/** Runs `fn` over `items`, at most `limit` at a time, keeping the order of results. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+// eslint-disable-next-line no-control-regex
+export const ANSI = /\x1b\[[0-9;]*[A-Za-z]/;
+
+const shellQuote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs `vellum ...args` with a pseudo-terminal as stdout and stderr (util-linux
+ * `script`), as when a person types the command. Returns the terminal transcript
+ * in `stdout` (stdout and stderr together; `\r\n` line ends).
+ */
+export function runInTerminal(
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+  return spawnCollect('script', ['-qefc', command, '/dev/null'], args, {
+    ...options,
+    env: { TERM: 'xterm-256color', COLUMNS: '100', LINES: '40', ...options.env },
+  });
+}
+
+/** The month folder spec 000 files completed documents under (UTC, as the store does). */
+export function monthOf(iso: string): string {
+  return iso.slice(0, 7);
+}
+
+/** The seed store: TASK-001-001 (high, STORY-001, architect) <- TASK-001-002 (STORY-001, dev). */
+export const SEED_TASKS = [
+  {
+    id: 'TASK-001-001',
+    content: 'Design the login form',
+    status: 'pending',
+    priority: 'high',
+    metadata: {
+      created_at: '2026-01-05T10:00:00.000Z',
+      updated_at: '2026-01-05T10:00:00.000Z',
+      story_id: 'STORY-001',
+      persona: 'architect',
+    },
+  },
+  {
+    id: 'TASK-001-002',
+    content: 'Build the login form',
+    status: 'pending',
+    priority: 'medium',
+    metadata: {
+      created_at: '2026-01-05T10:00:00.000Z',
+      updated_at: '2026-01-05T10:00:00.000Z',
+      story_id: 'STORY-001',
+      persona: 'dev',
+    },
+    relationships: { depends_on: ['TASK-001-001'] },
+  },
+] as const;
+
+/** A fresh root holding the seed tasks, written by one `vellum tasks batch` (one spawn). */
+export async function seeded(label: string): Promise<{ root: string; v: Vellum }> {
+  const root = await tempRoot(label);
+  const v = vellumIn(root);
+  const file = await writeLines(join(root, 'seed.jsonl'), SEED_TASKS);
+  expectExit(await v('tasks', 'batch', file, '--quiet'), 0);
+  return { root, v };
+}
