@@ -150,6 +150,11 @@ export class Journal {
     return this.#lastSeq;
   }
 
+  /** Bytes in the current segment, as last seen: a caller may `rotate()` at a checkpoint once it is large. */
+  get segmentBytes(): number {
+    return this.#size;
+  }
+
   /** An unfinished end of the newest segment, as last seen. */
   get tail(): PendingTail | undefined {
     return this.#tail;
@@ -167,6 +172,18 @@ export class Journal {
     const segments = await listSegments(this.dir);
     const newest = segments.at(-1);
     if (newest === undefined) return;
+    // A sealed newest segment (rotated, its successor not written yet) need not be read: its seal names what follows.
+    const last = await readLastRecord(this.#path(newest.name));
+    const next = (last?.data as { next?: unknown } | undefined)?.next;
+    const nextName =
+      last?.op === SEAL_OP && typeof next === 'string' ? parseSegmentName(next) : undefined;
+    if (last !== undefined && nextName !== undefined) {
+      this.#lastSeq = last.seq;
+      this.#segment = nextName;
+      this.#position = { segment: nextName.name, offset: 0, line: 1 };
+      await this.catchUp();
+      return;
+    }
     this.#segment = newest;
     this.#position = { segment: newest.name, offset: 0, line: 1 };
     await this.catchUp();
@@ -246,14 +263,14 @@ export class Journal {
     if (segment === undefined) throw new Error('unreachable: no segment after rotation');
     const ts = this.#now().toISOString();
     const first = this.#lastSeq + 1;
-    const records: JournalRecord[] = ops.map((op, i) => ({
-      seq: first + i,
-      ts,
-      op: op.op,
-      ...(op.id === undefined ? {} : { id: op.id }),
-      ...(i === 0 && ops.length > 1 ? { tx: ops.length } : {}),
-      ...(op.data === undefined ? {} : { data: op.data }),
-    }));
+    const records: JournalRecord[] = ops.map((op, i) => {
+      const record: JournalRecord = { seq: first + i, ts, op: op.op };
+      if (op.id !== undefined) record.id = op.id;
+      if (i === 0 && ops.length > 1) record.tx = ops.length;
+      if (op.data !== undefined) record.data = op.data;
+      if (op.json !== undefined) record.json = op.json;
+      return record;
+    });
     const path = this.#path(segment.name);
     const lines = records.map((record) => encodeRecord(record, path));
     this.#lastSeq = first + ops.length - 1;
@@ -293,7 +310,8 @@ export class Journal {
       const day = current !== undefined && current.day > today ? current.day : today;
       const next = parseSegmentName(nextSegment(current, day));
       if (next === undefined) throw new Error('unreachable: bad segment name');
-      if (current !== undefined && this.#size > 0) {
+      // Sealed even when empty: a reader (or a reopen) may already have followed an earlier seal to it.
+      if (current !== undefined) {
         const path = this.#path(current.name);
         this.#lastSeq += 1;
         const seal: JournalRecord = {
@@ -323,14 +341,11 @@ export class Journal {
   async *read(afterSeq = 0): AsyncGenerator<Transaction, void, undefined> {
     this.#assertOpen();
     const segments = await listSegments(this.dir);
-    for (let i = 0; i < segments.length; i++) {
-      const segment = segments[i];
-      if (segment === undefined) continue;
+    for (const segment of segments) {
       const path = this.#path(segment.name);
-      if (i < segments.length - 1) {
-        const last = await readLastRecord(path);
-        if (last?.op === SEAL_OP && last.seq <= afterSeq) continue;
-      }
+      const last = await readLastRecord(path);
+      // The seal takes the sequence number after the segment's last record.
+      if (last?.op === SEAL_OP && last.seq <= afterSeq + 1) continue;
       const batch: Transaction[] = [];
       await readSegment(path, { segment: segment.name, offset: 0, line: 1 }, (tx) => {
         if (tx.lastSeq > afterSeq) batch.push(tx);
@@ -378,6 +393,15 @@ export class Journal {
       () => undefined,
     );
     return result;
+  }
+
+  /**
+   * Gives the lock up now instead of keeping it `holdMs` for a next section:
+   * after a one-off section (opening a store), other processes need not wait.
+   */
+  async release(): Promise<void> {
+    await this.#exclusiveTail;
+    await this.#dropLease();
   }
 
   async #takeLease(): Promise<void> {

@@ -9,6 +9,12 @@ export interface JournalOp {
   id?: string | undefined;
   /** The operation's payload; any JSON value. */
   data?: unknown;
+  /**
+   * The payload already serialized with `JSON.stringify`, written verbatim
+   * instead of serializing `data` again (a caller that keeps the text saves a
+   * second encoding). Records read back from disk never carry it.
+   */
+  json?: string | undefined;
 }
 
 /** One operation as stored: a line of the segment. */
@@ -38,14 +44,15 @@ function hex(value: number): string {
 export function encodeRecord(record: JournalRecord, path: string): string {
   let body: string;
   try {
-    body = JSON.stringify({
-      seq: record.seq,
-      ts: record.ts,
-      op: record.op,
-      ...(record.id === undefined ? {} : { id: record.id }),
-      ...(record.tx === undefined ? {} : { tx: record.tx }),
-      ...(record.data === undefined ? {} : { data: record.data }),
-    });
+    const head: Record<string, unknown> = { seq: record.seq, ts: record.ts, op: record.op };
+    if (record.id !== undefined) head.id = record.id;
+    if (record.tx !== undefined) head.tx = record.tx;
+    if (record.json !== undefined) {
+      body = `${JSON.stringify(head).slice(0, -1)},"data":${record.json}}`;
+    } else {
+      if (record.data !== undefined) head.data = record.data;
+      body = JSON.stringify(head);
+    }
   } catch (error) {
     throw new SerializationError(
       `cannot serialize journal record for ${record.id ?? record.op}: ${(error as Error).message}`,
