@@ -1,4 +1,5 @@
 import { copyFile, stat } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 import { dirname, resolve } from 'node:path';
 import {
   CorruptFileError,
@@ -7,6 +8,7 @@ import {
   quarantineFile,
   quarantineName,
   readJson,
+  SerializationError,
   writeJsonAtomic,
   type StandardSchemaV1,
 } from '@vellum/atomic-io';
@@ -19,15 +21,19 @@ import {
   type IndexKey,
   type KeyType,
   type RangeBounds,
+  type SecondaryIndexOptions,
 } from '@vellum/index';
 import { Journal, listSegments, type JournalOp, type Transaction } from '@vellum/journal';
 import {
   readCheckpoint,
   readSnapshot,
+  STATE_FILES,
   writeCheckpoint,
   writeSnapshot,
   type Checkpoint,
+  type SnapshotIndex,
 } from './checkpoint.js';
+import { DocumentSlot } from './document-slot.js';
 import {
   CollectionClosedError,
   ConflictError,
@@ -256,6 +262,11 @@ interface Planned<T> {
   doc: T | undefined;
 }
 
+/** A planned write with its document serialized once, for the journal and for memory. */
+interface Encoded<T> extends Planned<T> {
+  json: string | undefined;
+}
+
 interface CommitRequest<T> {
   ops: readonly BatchOp[];
   prevalidated: readonly (T | undefined)[];
@@ -307,13 +318,23 @@ export class Collection<T> {
   readonly #flushDelayMs: number;
   readonly #snapshotEvery: number;
   readonly #now: () => Date;
-  readonly #docs = new Map<string, Entry<T>>();
+  readonly #docs = new Map<string, DocumentSlot<T>>();
   readonly #indexes = new Map<
     string,
-    { index: SecondaryIndex<T>; file: string | undefined; key: (doc: T) => ExtractedKeys }
+    {
+      index: SecondaryIndex<T>;
+      file: string | undefined;
+      key: (doc: T) => ExtractedKeys;
+      options: SecondaryIndexOptions<T>;
+      fingerprint: string | undefined;
+    }
   >();
   readonly #fullText:
     { index: FullTextIndex<T>; kind: string; file: string | undefined } | undefined;
+  /** The full-text index is built on first use: opening must not tokenize every document. */
+  #fullTextBuilt = false;
+  /** `checkpoint.json` must be written at the end of open (something was imported or adopted). */
+  #checkpointStale = false;
   readonly #dirty = new Map<string, Dirty<T>>();
   #journal!: Journal;
   #appliedSeq = 0;
@@ -356,13 +377,19 @@ export class Collection<T> {
     this.#keepJournal = options.journalRetention === 'keep';
     this.#journalDir = resolve(this.root, options.journalDir ?? `.vellum/${options.name}/wal`);
     for (const [name, definition] of Object.entries(options.indexes ?? {})) {
-      const index = new SecondaryIndex<T>({
+      const indexOptions: SecondaryIndexOptions<T> = {
         name,
         key: definition.key,
         unique: definition.unique,
         keyType: definition.keyType,
+      };
+      this.#indexes.set(name, {
+        index: new SecondaryIndex<T>(indexOptions),
+        file: definition.file,
+        key: definition.key,
+        options: indexOptions,
+        fingerprint: fingerprintOf(definition),
       });
-      this.#indexes.set(name, { index, file: definition.file, key: definition.key });
     }
     if (options.fullText !== undefined) {
       const index = new FullTextIndex<T>({
@@ -394,9 +421,8 @@ export class Collection<T> {
   async #open(options: CollectionOptions<T>): Promise<void> {
     await ensureDir(this.#stateDir);
     await cleanupTempFiles(this.#stateDir);
-    for (const dir of new Set((await this.layout.files(this.root)).map((file) => dirname(file)))) {
-      await cleanupTempFiles(dir);
-    }
+    const files = await this.layout.files(this.root);
+    for (const dir of new Set(files.map((file) => dirname(file)))) await cleanupTempFiles(dir);
     this.#journal = await Journal.open(this.#journalDir, {
       lockTimeout: options.lockTimeout,
       rotateBytes: options.rotateBytes,
@@ -407,11 +433,18 @@ export class Collection<T> {
       if (found === null) {
         await this.#adoptFolder();
         await this.#checkIndexFiles();
+        this.#checkpointStale = true;
       } else {
-        await this.#recover(found.mtimeMs);
+        this.#checkpointMtime = found.mtimeMs;
+        await this.#recover(found.mtimeMs, files);
       }
-      this.#checkpointMtime = await writeCheckpoint(this.#stateDir, this.#checkpoint);
+      // A read-only open leaves the checkpoint (and its time, which hand edits are compared with) alone.
+      if (this.#checkpointStale) {
+        this.#checkpointMtime = await writeCheckpoint(this.#stateDir, this.#checkpoint);
+      }
     });
+    // Opening is a one-off: another process must not wait out the lease.
+    await this.#journal.release();
     if (this.#dirty.size > 0 || this.#rewriteAll) this.#scheduleFlush();
   }
 
@@ -437,7 +470,9 @@ export class Collection<T> {
       if (doc !== undefined) planned.push({ op: 'import', id: entry.id, doc });
     }
     if (planned.length > 0) {
-      const tx = await this.#journal.append(planned.map((p) => this.#journalOp(p)));
+      const tx = await this.#journal.append(
+        planned.map((p) => this.#journalOp({ ...p, json: encodeDocument(p.doc, p.id) })),
+      );
       this.#apply(tx, undefined);
       this.report.imported = planned.length;
     }
@@ -453,23 +488,28 @@ export class Collection<T> {
   }
 
   /** Snapshot, replay to the checkpoint, adopt hand edits, replay the rest. */
-  async #recover(checkpointMtime: number): Promise<void> {
+  async #recover(checkpointMtime: number, files: readonly string[]): Promise<void> {
     const { materializedSeq } = this.#checkpoint;
-    let snapshot: Awaited<ReturnType<typeof readSnapshot<T>>> = null;
+    let snapshot: Awaited<ReturnType<typeof readSnapshot>> = null;
     try {
-      snapshot = await readSnapshot<T>(this.#stateDir);
+      snapshot = await readSnapshot(this.#stateDir);
     } catch (error) {
       if (!(error instanceof CorruptFileError) || error.path === undefined) throw error;
       await this.#keepAside(error.path, error.message, 'move');
+      this.#checkpointStale = true;
     }
     if (snapshot !== null) {
-      for (const stored of snapshot.docs) this.#set(stored.id, stored.doc, stored.rev);
+      const source = resolve(this.#stateDir, STATE_FILES.snapshot);
+      for (const stored of snapshot.docs) {
+        this.#docs.set(stored.id, DocumentSlot.ofJson<T>(stored.json, stored.rev, source));
+      }
+      this.#loadIndexes(snapshot.indexes);
       this.#appliedSeq = snapshot.seq;
     } else if (this.#checkpoint.snapshotSeq > 0) {
       // The journal before the snapshot may be compacted: the files are the state at the checkpoint.
       for (const entry of (await this.#readLayout(undefined)).entries) {
         const doc = await this.#validateAdopted(entry);
-        if (doc !== undefined) this.#set(entry.id, doc, materializedSeq);
+        if (doc !== undefined) this.#set(entry.id, DocumentSlot.ofDocument(doc, materializedSeq));
       }
       this.#appliedSeq = materializedSeq;
     }
@@ -481,7 +521,7 @@ export class Collection<T> {
     }
     // The index files were written from this state: compare before later writes and hand edits.
     await this.#checkIndexFiles();
-    const external = await this.#findExternalChanges(checkpointMtime, true);
+    const external = await this.#findExternalChanges(checkpointMtime, true, files);
     for (const tx of later) this.#apply(tx, 'remote');
     await this.#adopt(external, new Set(later.flatMap((tx) => tx.ops.map((op) => op.id ?? ''))));
   }
@@ -547,6 +587,7 @@ export class Collection<T> {
 
   async #keepAside(file: string, reason: string, how: 'move' | 'copy'): Promise<void> {
     if (this.report.quarantined.some((q) => q.file === file)) return;
+    this.#checkpointStale = true;
     let keptAt: string;
     if (how === 'move') {
       keptAt = await quarantineFile(file);
@@ -567,14 +608,13 @@ export class Collection<T> {
   async #findExternalChanges(
     checkpointMtime: number,
     atOpen: boolean,
+    listed?: readonly string[],
   ): Promise<{ puts: LayoutEntry[]; deletes: { id: string; file: string | undefined }[] }> {
-    const files = await this.layout.files(this.root);
-    const changed: string[] = [];
-    for (const file of files) {
-      const info = await stat(file).catch(() => undefined);
-      // Equal times are ambiguous on coarse clocks: look at the content.
-      if (info !== undefined && info.mtimeMs >= checkpointMtime) changed.push(file);
-    }
+    const files = listed ?? (await this.layout.files(this.root));
+    const times = await modificationTimes(files);
+    // Equal times are ambiguous on coarse clocks: look at the content.
+    const changed = files.filter((_, i) => (times[i] ?? -1) >= checkpointMtime);
+    if (atOpen && changed.length > 0) this.#checkpointStale = true;
     const perDocument = this.layout.capabilities.perDocument;
     const countDiffers = atOpen && perDocument && files.length !== this.#docs.size;
     const wholeFileGone = atOpen && !perDocument && files.length === 0 && this.#docs.size > 0;
@@ -620,41 +660,87 @@ export class Collection<T> {
       this.report.adopted.push({ id, change: 'delete', file });
     }
     if (planned.length === 0) return;
+    this.#checkpointStale = true;
     for (const p of planned) if (changedInJournal.has(p.id)) this.report.conflicts.push(p.id);
     const tx = await this.#journal.append(
       planned.map((p) =>
-        p.op === 'delete' ? { op: 'external-delete', id: p.id } : this.#journalOp(p),
+        p.op === 'delete'
+          ? { op: 'external-delete', id: p.id }
+          : this.#journalOp({ ...p, json: encodeDocument(p.doc, p.id) }),
       ),
     );
     this.#apply(tx, 'external');
   }
 
-  #journalOp(planned: Planned<T>): JournalOp {
-    // A copy: the stored document is frozen, and the caller's object must not be.
-    return planned.doc === undefined
+  /**
+   * The journal record of a write. `data` is the validated document, used only
+   * for its index keys; memory keeps `json`, the text the journal writes, so the
+   * caller's object is neither kept, frozen nor copied.
+   */
+  #journalOp(planned: Encoded<T>): JournalOp {
+    return planned.json === undefined
       ? { op: planned.op, id: planned.id }
-      : { op: planned.op, id: planned.id, data: structuredClone(planned.doc) };
+      : { op: planned.op, id: planned.id, data: planned.doc, json: planned.json };
   }
 
-  #set(id: string, doc: T, rev: number): Entry<T> | undefined {
+  /** Stores a document; `indexed` is the same document as an object, for its keys (default: the slot's). */
+  #set(id: string, slot: DocumentSlot<T>, indexed?: T): DocumentSlot<T> | undefined {
     const old = this.#docs.get(id);
     if (old === undefined) this.#sortedIds = undefined;
-    // Frozen: a caller mutating a returned document must not change it behind the indexes' back.
-    this.#docs.set(id, { doc: deepFreeze(doc), revision: rev });
+    this.#docs.set(id, slot);
+    const doc = indexed ?? slot.doc;
     for (const { index } of this.#indexes.values()) index.update(id, old?.doc, doc);
     // `add` replaces an earlier version.
-    this.#fullText?.index.add(id, this.#fullText.kind, doc);
+    if (this.#fullTextBuilt) this.#fullText?.index.add(id, this.#fullText.kind, doc);
     return old;
   }
 
-  #remove(id: string): Entry<T> | undefined {
+  #remove(id: string): DocumentSlot<T> | undefined {
     const old = this.#docs.get(id);
     if (old === undefined) return undefined;
     this.#sortedIds = undefined;
     this.#docs.delete(id);
     for (const { index } of this.#indexes.values()) index.update(id, old.doc, undefined);
-    this.#fullText?.index.remove(id, this.#fullText.kind);
+    if (this.#fullTextBuilt) this.#fullText?.index.remove(id, this.#fullText.kind);
     return old;
+  }
+
+  /** Builds the full-text index from every document, the first time it is needed. */
+  #ensureFullText(): FullTextIndex<T> | undefined {
+    const fullText = this.#fullText;
+    if (fullText === undefined) return undefined;
+    if (!this.#fullTextBuilt) {
+      const { index, kind } = fullText;
+      index.rebuild(Array.from(this.#docs, ([id, slot]) => ({ id, kind, doc: slot.doc })));
+      this.#fullTextBuilt = true;
+    }
+    return fullText.index;
+  }
+
+  /**
+   * Takes the snapshot's persisted indexes whose definition is unchanged,
+   * after checking a sample of documents against them; rebuilds the others.
+   */
+  #loadIndexes(persisted: readonly SnapshotIndex[]): void {
+    const sample = sampleIds(this.#docs, 32);
+    for (const [name, entry] of this.#indexes) {
+      const stored = persisted.find((index) => index.name === name);
+      let loaded: SecondaryIndex<T> | undefined;
+      if (stored !== undefined && entry.fingerprint !== undefined) {
+        if (stored.fingerprint === entry.fingerprint) {
+          try {
+            loaded = SecondaryIndex.fromJSON<T>(stored.entries, entry.options);
+          } catch (error) {
+            if (!(error instanceof CorruptFileError)) throw error;
+          }
+        }
+      }
+      if (loaded !== undefined && sample.every((id) => indexes(loaded, entry, id, this.#docs))) {
+        entry.index = loaded;
+      } else {
+        entry.index.rebuild(mapEntries(this.#docs));
+      }
+    }
   }
 
   /**
@@ -666,18 +752,25 @@ export class Collection<T> {
     for (const op of tx.ops) {
       const id = op.id;
       if (id === undefined) continue;
-      let old: Entry<T> | undefined;
+      let old: DocumentSlot<T> | undefined;
       const put = PUT_OPS.has(op.op);
       if (markDirty) this.#markIndexes(this.#docs.get(id)?.doc, put ? (op.data as T) : undefined);
-      if (put) old = this.#set(id, op.data as T, op.seq);
-      else if (DELETE_OPS.has(op.op)) old = this.#remove(id);
+      let slot: DocumentSlot<T> | undefined;
+      if (put) {
+        // Our own write carries its text; a record read from the journal is a fresh parse, ours to freeze.
+        slot =
+          op.json === undefined
+            ? DocumentSlot.ofDocument(op.data as T, op.seq)
+            : DocumentSlot.ofJson<T>(op.json, op.seq);
+        old = this.#set(id, slot, op.data as T);
+      } else if (DELETE_OPS.has(op.op)) old = this.#remove(id);
       else continue;
       if (source !== undefined && this.#listeners.size > 0) {
         const event: ChangeEvent<T> = {
           id,
           type: put ? 'put' : 'delete',
           seq: op.seq,
-          doc: put ? (op.data as T) : undefined,
+          doc: slot?.doc,
           source,
         };
         for (const listener of this.#listeners) listener(event);
@@ -770,17 +863,18 @@ export class Collection<T> {
   async getEntry(id: string): Promise<Entry<T> | undefined> {
     return this.#measure('get', async () => {
       await this.#refresh();
-      return this.#docs.get(id);
+      const slot = this.#docs.get(id);
+      return slot === undefined ? undefined : { doc: slot.doc, revision: slot.revision };
     });
   }
 
   /** Every document with its id and revision, in collection order, as of now. */
   async entries(): Promise<{ id: string; doc: T; revision: number }[]> {
     await this.#refresh();
-    return Array.from(this.#docs, ([id, entry]) => ({
+    return Array.from(this.#docs, ([id, slot]) => ({
       id,
-      doc: entry.doc,
-      revision: entry.revision,
+      doc: slot.doc,
+      revision: slot.revision,
     }));
   }
 
@@ -920,7 +1014,7 @@ export class Collection<T> {
 
   async #commitGroup(group: readonly CommitRequest<T>[]): Promise<void> {
     const overlay: Overlay<T> = { docs: new Map(), planned: [] };
-    const accepted: { request: CommitRequest<T>; planned: Planned<T>[] }[] = [];
+    const accepted: { request: CommitRequest<T>; planned: Encoded<T>[] }[] = [];
     const deferred: CommitRequest<T>[] = [];
     for (const request of group) {
       try {
@@ -985,14 +1079,14 @@ export class Collection<T> {
     ops: readonly BatchOp[],
     prevalidated: readonly (T | undefined)[],
     overlay: Overlay<T>,
-  ): Promise<Planned<T>[] | typeof DEFER> {
+  ): Promise<Encoded<T>[] | typeof DEFER> {
     const pending = new Map<string, T | undefined>();
     const current = (id: string): T | undefined => {
       if (pending.has(id)) return pending.get(id);
       if (overlay.docs.has(id)) return overlay.docs.get(id);
       return this.#docs.get(id)?.doc;
     };
-    const planned: Planned<T>[] = [];
+    const planned: Encoded<T>[] = [];
     for (const [i, op] of ops.entries()) {
       let next: Planned<T>;
       if (op.type === 'put') {
@@ -1023,7 +1117,10 @@ export class Collection<T> {
           throw new ConflictError(next.id, op.expectedRevision, revision);
       }
       pending.set(next.id, next.doc);
-      planned.push(next);
+      planned.push({
+        ...next,
+        json: next.doc === undefined ? undefined : encodeDocument(next.doc, next.id),
+      });
     }
     this.#checkUnique([...overlay.planned, ...planned]);
     return planned;
@@ -1130,12 +1227,13 @@ export class Collection<T> {
 
   async #search(text: string, options: SearchOptions): Promise<Page<SearchItem<T>>> {
     await this.#refresh();
-    if (this.#fullText === undefined) {
+    const index = this.#ensureFullText();
+    if (index === undefined || this.#fullText === undefined) {
       throw new ValidationError('search', [
         { path: [], message: `${this.name} has no full-text index` },
       ]);
     }
-    const hits = this.#fullText.index.search(text, {
+    const hits = index.search(text, {
       prefix: options.prefix ?? true,
       kinds: [this.#fullText.kind],
     });
@@ -1198,21 +1296,21 @@ export class Collection<T> {
       this.#checkpoint = found.checkpoint;
       this.#checkpointMtime = found.mtimeMs;
     }
-    const external = await this.#findExternalChanges(this.#checkpointMtime, false);
-    await this.#adopt(external, new Set(this.#dirty.keys()));
     // A snapshot already at the applied sequence is not written again, even when forced.
-    const snapshotCurrent = this.#checkpoint.snapshotSeq === this.#appliedSeq;
-    const snapshotDue =
-      (snapshot === 'force' && !snapshotCurrent) ||
+    const snapshotDue = (): boolean =>
+      (snapshot === 'force' && this.#checkpoint.snapshotSeq !== this.#appliedSeq) ||
       this.#opsSinceSnapshot >= this.#snapshotEvery ||
       (snapshot === 'changed' && this.#opsSinceSnapshot > 0);
-    if (
+    const idle = (): boolean =>
       this.#dirty.size === 0 &&
       !this.#rewriteAll &&
       this.#dirtyIndexes.size === 0 &&
-      !snapshotDue
-    )
-      return;
+      !snapshotDue();
+    // Nothing to write, so no file can be overwritten: a hand edit is adopted at the next open or write.
+    if (idle()) return;
+    const external = await this.#findExternalChanges(this.#checkpointMtime, false);
+    await this.#adopt(external, new Set(this.#dirty.keys()));
+    if (idle()) return;
     const state: LayoutState<T> = {
       entries: () => mapEntries(this.#docs),
       get: (id) => this.#docs.get(id)?.doc,
@@ -1223,8 +1321,14 @@ export class Collection<T> {
     if (changed.size > 0) await this.layout.write(this.root, state, changed);
     await this.#writeIndexes(this.#rewriteAll);
     let snapshotSeq = this.#checkpoint.snapshotSeq;
-    if (snapshotDue) {
-      await writeSnapshot(this.#stateDir, this.#appliedSeq, storedDocuments(this.#docs));
+    const writeSnapshotNow = snapshotDue();
+    if (writeSnapshotNow) {
+      await writeSnapshot(
+        this.#stateDir,
+        this.#appliedSeq,
+        storedDocuments(this.#docs),
+        this.#persistedIndexes(),
+      );
       snapshotSeq = this.#appliedSeq;
       this.#opsSinceSnapshot = 0;
     }
@@ -1238,7 +1342,20 @@ export class Collection<T> {
     this.#dirty.clear();
     this.#rewriteAll = false;
     this.#dirtyIndexes.clear();
-    if (snapshotDue && !this.#keepJournal) await this.#journal.compact(snapshotSeq);
+    if (writeSnapshotNow) {
+      // Sealing a large segment lets the next open skip it instead of reading what the snapshot covers.
+      if (this.#journal.segmentBytes >= SEAL_AT_SNAPSHOT_BYTES) await this.#journal.rotate();
+      if (!this.#keepJournal) await this.#journal.compact(snapshotSeq);
+    }
+  }
+
+  /** The secondary indexes to keep in the snapshot: those whose definition can be recognized. */
+  #persistedIndexes(): SnapshotIndex[] {
+    const out: SnapshotIndex[] = [];
+    for (const [name, { index, fingerprint }] of this.#indexes) {
+      if (fingerprint !== undefined) out.push({ name, fingerprint, entries: index.toJSON() });
+    }
+    return out;
   }
 
   /** Compares persisted index files with the indexes built from the documents; drift is rewritten. */
@@ -1274,7 +1391,7 @@ export class Collection<T> {
     if (this.#fullText?.file !== undefined && (all || this.#dirtyIndexes.has(SEARCH_INDEX))) {
       const path = resolve(this.root, this.#fullText.file);
       await ensureDir(dirname(path));
-      await writeJsonAtomic(path, this.#fullText.index.toJSON());
+      await writeJsonAtomic(path, this.#ensureFullText()?.toJSON());
     }
   }
 
@@ -1290,8 +1407,8 @@ export class Collection<T> {
       if (file !== undefined) this.#dirtyIndexes.add(name);
     }
     if (this.#fullText !== undefined) {
-      const { index, kind } = this.#fullText;
-      index.rebuild(Array.from(this.#docs, ([id, entry]) => ({ id, kind, doc: entry.doc })));
+      this.#fullTextBuilt = false;
+      this.#ensureFullText();
       if (this.#fullText.file !== undefined) this.#dirtyIndexes.add(SEARCH_INDEX);
     }
     await this.flush();
@@ -1431,14 +1548,89 @@ export class Collection<T> {
   }
 }
 
-function* mapEntries<T>(docs: ReadonlyMap<string, Entry<T>>): Generator<readonly [string, T]> {
-  for (const [id, entry] of docs) yield [id, entry.doc];
+function* mapEntries<T>(
+  docs: ReadonlyMap<string, DocumentSlot<T>>,
+): Generator<readonly [string, T]> {
+  for (const [id, slot] of docs) yield [id, slot.doc];
 }
 
 function* storedDocuments<T>(
-  docs: ReadonlyMap<string, Entry<T>>,
-): Generator<{ id: string; rev: number; doc: T }> {
-  for (const [id, entry] of docs) yield { id, rev: entry.revision, doc: entry.doc };
+  docs: ReadonlyMap<string, DocumentSlot<T>>,
+): Generator<{ id: string; rev: number; json: string }> {
+  for (const [id, slot] of docs) yield { id, rev: slot.revision, json: slot.json() };
+}
+
+/** Above this, the journal's current segment is sealed when a snapshot covers it. */
+const SEAL_AT_SNAPSHOT_BYTES = 1024 * 1024;
+
+/**
+ * Identifies an index definition across processes: its options and the source
+ * text of its key function. `undefined` (always rebuilt) when the source says
+ * nothing, as for a bound or native function.
+ */
+function fingerprintOf<T>(definition: IndexDefinition<T>): string | undefined {
+  const source = String(definition.key);
+  if (source.includes('[native code]')) return undefined;
+  const text = JSON.stringify([definition.unique === true, definition.keyType ?? 'any', source]);
+  return crc32(text).toString(16).padStart(8, '0');
+}
+
+/**
+ * The text a document is stored as, in the journal and in memory.
+ * @throws {SerializationError} the document is not JSON.
+ */
+function encodeDocument(doc: unknown, id: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(doc);
+  } catch (error) {
+    throw new SerializationError(`document ${id} is not JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (json === undefined) throw new SerializationError(`document ${id} is not JSON`);
+  return json;
+}
+
+/** Modification times (`-1` for a file that is gone), a bounded number of stats at a time. */
+async function modificationTimes(files: readonly string[]): Promise<number[]> {
+  const times = new Array<number>(files.length).fill(-1);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const i = next++;
+      const info = await stat(files[i] as string).catch(() => undefined);
+      if (info !== undefined) times[i] = info.mtimeMs;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, files.length) }, worker));
+  return times;
+}
+
+/** Up to `count` ids spread over the whole collection. */
+function sampleIds<T>(docs: ReadonlyMap<string, DocumentSlot<T>>, count: number): string[] {
+  const step = Math.max(1, Math.floor(docs.size / count));
+  const out: string[] = [];
+  let i = 0;
+  for (const id of docs.keys()) {
+    if (i++ % step === 0) out.push(id);
+    if (out.length === count) break;
+  }
+  return out;
+}
+
+/** Whether `index` files the document `id` under each of its keys. */
+function indexes<T>(
+  index: SecondaryIndex<T>,
+  entry: { key: (doc: T) => ExtractedKeys },
+  id: string,
+  docs: ReadonlyMap<string, DocumentSlot<T>>,
+): boolean {
+  const doc = docs.get(id)?.doc;
+  if (doc === undefined) return true;
+  const extracted = entry.key(doc);
+  const keys = extracted === undefined ? [] : Array.isArray(extracted) ? extracted : [extracted];
+  return keys.every((key: IndexKey) => index.get(key).includes(id));
 }
 
 function resultCount(result: unknown): number {
@@ -1460,12 +1652,4 @@ function canonical(value: unknown): string {
       Array.isArray(ids) ? [...(ids as unknown[])].map(String).sort() : ids,
     ]),
   );
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
-  }
-  return value;
 }

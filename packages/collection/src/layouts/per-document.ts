@@ -30,19 +30,24 @@ const defaultIsDocumentFile = (path: string): boolean =>
   path.endsWith('.json') &&
   !path.split('/').some((part) => part.startsWith('.') || part === 'index');
 
-async function walk(dir: string): Promise<string[]> {
+/** Every file under `dir`: absolute path and `/`-separated path relative to `dir` (built as it goes: `path.relative` per file is slow). */
+async function walk(
+  dir: string,
+  prefix = '',
+  found: { full: string; relative: string }[] = [],
+): Promise<{ full: string; relative: string }[]> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return [];
+    if (errnoOf(error) === 'ENOENT') return found;
     throw error;
   }
-  const found: string[] = [];
   for (const entry of entries) {
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...(await walk(full)));
-    else if (entry.isFile()) found.push(full);
+    const relativePath = `${prefix}${entry.name}`;
+    if (entry.isDirectory()) await walk(full, `${relativePath}/`, found);
+    else if (entry.isFile()) found.push({ full, relative: relativePath });
   }
   return found;
 }
@@ -73,12 +78,8 @@ export function perDocumentLayout<T>(options: PerDocumentOptions<T>): Layout<T> 
     }
     return full;
   };
-  const files = async (root: string): Promise<string[]> => {
-    const dir = base(root);
-    return (await walk(dir)).filter((file) =>
-      isDocumentFile(relative(dir, file).split(sep).join('/')),
-    );
-  };
+  const files = async (root: string): Promise<string[]> =>
+    (await walk(base(root))).flatMap((file) => (isDocumentFile(file.relative) ? [file.full] : []));
 
   return {
     name: `per-document(${options.dir})`,

@@ -1,0 +1,121 @@
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openTasks, task, ticketLayout } from './fixtures.js';
+import { freshDir, tree } from './helpers.js';
+
+const STATE = '.vellum/tasks';
+
+async function fileTimes(root: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const file of await tree(root)) {
+    const info = await stat(join(root, file));
+    out.set(file, `${info.mtimeMs}:${info.size}:${await readFile(join(root, file), 'utf8')}`);
+  }
+  return out;
+}
+
+describe('opening a store', () => {
+  it('leaves every file untouched when it only reads (no checkpoint rewrite at open or close)', async () => {
+    const root = await freshDir();
+    const writer = await openTasks(root, {}, false);
+    for (let n = 0; n < 20; n++) await writer.put(task(n));
+    await writer.close();
+    const before = await fileTimes(root);
+    const reader = await openTasks(root, {}, false);
+    expect(await reader.get(task(4).id)).toEqual(task(4));
+    expect((await reader.query({ where: { status: 'pending' } })).total).toBe(20);
+    expect((await reader.search('billing')).total).toBe(10);
+    await reader.close();
+    expect(await fileTimes(root)).toEqual(before);
+  });
+
+  it('keeps the secondary indexes in the snapshot and loads them while the definition is the same', async () => {
+    const root = await freshDir();
+    const writer = await openTasks(root, {}, false);
+    for (let n = 0; n < 30; n++) await writer.put(task(n));
+    await writer.close();
+    const snapshot = (await readFile(join(root, STATE, 'snapshot.jsonl'), 'utf8')).split('\n');
+    const header = JSON.parse(snapshot[0] ?? '') as {
+      format: number;
+      count: number;
+      indexes: number;
+    };
+    expect(header).toMatchObject({ format: 2, count: 30, indexes: 5 });
+    expect(JSON.parse(snapshot[31] ?? '')).toMatchObject({ index: 'status' });
+
+    const same = await openTasks(root);
+    expect((await same.query({ where: { story: 'STORY-2' } })).items.map((t) => t.id)).toEqual(
+      [2, 7, 12, 17, 22, 27].map((n) => task(n).id).sort(),
+    );
+    expect(Object.values(await same.verifyIndexes()).every((report) => report.ok)).toBe(true);
+    await same.close();
+
+    // Same index name, another key: the persisted entries must not be used.
+    const changed = await openTasks(root, {
+      indexes: { story: { key: (t) => t.metadata.persona } },
+    });
+    expect((await changed.query({ where: { story: 'p1' } })).total).toBe(10);
+    expect((await changed.query({ where: { story: 'STORY-2' } })).total).toBe(0);
+  });
+
+  it('refuses a snapshot whose bytes changed, keeps it aside and rebuilds from files and journal', async () => {
+    const root = await freshDir();
+    const writer = await openTasks(root, {}, false);
+    for (let n = 0; n < 10; n++) await writer.put(task(n));
+    await writer.close();
+    const path = join(root, STATE, 'snapshot.jsonl');
+    const text = await readFile(path, 'utf8');
+    // Still valid JSON, same length: only the checksum can tell.
+    await writeFile(path, text.replace('"status":"pending"', '"status":"blocked"'));
+    const reopened = await openTasks(root);
+    expect(reopened.report.quarantined.map((q) => q.file)).toEqual([path]);
+    expect((await reopened.query({ where: { status: 'blocked' } })).total).toBe(0);
+    expect(await reopened.count()).toBe(10);
+  });
+
+  it('reads a format 1 snapshot (no checksum, no indexes) written by an earlier version', async () => {
+    const root = await freshDir();
+    const writer = await openTasks(root, {}, false);
+    for (let n = 0; n < 5; n++) await writer.put(task(n));
+    await writer.close();
+    const path = join(root, STATE, 'snapshot.jsonl');
+    const lines = (await readFile(path, 'utf8')).split('\n');
+    const header = JSON.parse(lines[0] ?? '') as { seq: number };
+    const docs = lines.slice(1, 6);
+    await writeFile(
+      path,
+      `${JSON.stringify({ format: 1, seq: header.seq, count: 5 })}\n${docs.join('\n')}\n`,
+    );
+    const reopened = await openTasks(root);
+    expect(reopened.report.quarantined).toEqual([]);
+    expect(await reopened.get(task(3).id)).toEqual(task(3));
+    expect((await reopened.query({ where: { status: 'pending' } })).total).toBe(5);
+  });
+
+  it('seals a large journal segment at the snapshot, so the next open skips it, and keeps counting', async () => {
+    const root = await freshDir();
+    // One file for all documents: 4,000 per-document files would only add fsyncs.
+    const layout = { layout: ticketLayout() };
+    const writer = await openTasks(root, layout, false);
+    const docs = Array.from({ length: 4000 }, (_, n) => task(n, { id: `TASK-001-${n + 1000}` }));
+    const [first] = await writer.batch(docs.map((doc) => ({ type: 'put', doc })));
+    await writer.close();
+    const wal = join(root, STATE, 'wal');
+    const segments = (await readdir(wal)).filter((name) => name.endsWith('.wal'));
+    expect(segments).toHaveLength(1);
+    const sealed = await readFile(join(wal, segments[0] ?? ''), 'utf8');
+    expect(sealed.trimEnd().split('\n').at(-1)).toContain('"op":"$seal"');
+
+    const again = await openTasks(root, layout, false);
+    expect(await again.count()).toBe(4000);
+    const { revision } = await again.put(task(1, { id: 'TASK-009-001' }));
+    expect(revision).toBeGreaterThan((first?.revision ?? 0) + 4000);
+    await again.close();
+    const third = await openTasks(root, layout);
+    expect(await third.count()).toBe(4001);
+    expect((await third.getEntry('TASK-009-001'))?.revision).toBe(revision);
+    // The second snapshot covers the sealed segment: compaction removed it.
+    expect((await readdir(wal)).filter((name) => name.endsWith('.wal'))).not.toContain(segments[0]);
+  });
+});
