@@ -1,4 +1,4 @@
-import { copyFile, stat } from 'node:fs/promises';
+import { copyFile, stat, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { dirname, resolve } from 'node:path';
 import {
@@ -24,16 +24,9 @@ import {
   type SecondaryIndexOptions,
 } from '@vellum/index';
 import { Journal, listSegments, type JournalOp, type Transaction } from '@vellum/journal';
-import {
-  readCheckpoint,
-  readSnapshot,
-  STATE_FILES,
-  writeCheckpoint,
-  writeSnapshot,
-  type Checkpoint,
-  type SnapshotIndex,
-} from './checkpoint.js';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { DocumentSlot } from './document-slot.js';
+import { readSnapshot, writeSnapshot, type SnapshotIndex } from './snapshot.js';
 import {
   CollectionClosedError,
   ConflictError,
@@ -44,7 +37,7 @@ import {
 import type { Layout, LayoutEntry, LayoutState } from './layout.js';
 import { mergePatch } from './merge-patch.js';
 import { decodeCursor, encodeCursor, project } from './project.js';
-import { idOfDocument, validateDocument, type IdSource } from './validate.js';
+import { idOfDocument, validateDocument, validateDocuments, type IdSource } from './validate.js';
 
 export interface IndexDefinition<T> {
   /** The key or keys of a document (an array for a multi-valued field). */
@@ -331,6 +324,8 @@ export class Collection<T> {
   >();
   readonly #fullText:
     { index: FullTextIndex<T>; kind: string; file: string | undefined } | undefined;
+  /** The snapshot read at open, which documents not used yet are read from. */
+  #snapshotFile: FileHandle | undefined;
   /** The full-text index is built on first use: opening must not tokenize every document. */
   #fullTextBuilt = false;
   /** `checkpoint.json` must be written at the end of open (something was imported or adopted). */
@@ -414,7 +409,12 @@ export class Collection<T> {
    */
   static async open<T>(options: CollectionOptions<T>): Promise<Collection<T>> {
     const collection = new Collection<T>(options);
-    await collection.#open(options);
+    try {
+      await collection.#open(options);
+    } catch (error) {
+      await collection.#snapshotFile?.close();
+      throw error;
+    }
     return collection;
   }
 
@@ -491,18 +491,21 @@ export class Collection<T> {
   async #recover(checkpointMtime: number, files: readonly string[]): Promise<void> {
     const { materializedSeq } = this.#checkpoint;
     let snapshot: Awaited<ReturnType<typeof readSnapshot>> = null;
+    const source = { fd: -1, path: '' };
     try {
-      snapshot = await readSnapshot(this.#stateDir);
+      snapshot = await readSnapshot(this.#stateDir, (id, rev, offset, length) =>
+        this.#docs.set(id, DocumentSlot.inFile<T>(source, offset, length, rev)),
+      );
     } catch (error) {
+      // What was read before the damage is no state to keep.
+      this.#docs.clear();
       if (!(error instanceof CorruptFileError) || error.path === undefined) throw error;
       await this.#keepAside(error.path, error.message, 'move');
-      this.#checkpointStale = true;
     }
     if (snapshot !== null) {
-      const source = resolve(this.#stateDir, STATE_FILES.snapshot);
-      for (const stored of snapshot.docs) {
-        this.#docs.set(stored.id, DocumentSlot.ofJson<T>(stored.json, stored.rev, source));
-      }
+      source.fd = snapshot.file.fd;
+      source.path = snapshot.path;
+      this.#snapshotFile = snapshot.file;
       this.#loadIndexes(snapshot.indexes);
       this.#appliedSeq = snapshot.seq;
     } else if (this.#checkpoint.snapshotSeq > 0) {
@@ -956,11 +959,20 @@ export class Collection<T> {
   }
 
   async #prevalidate(ops: readonly BatchOp[]): Promise<(T | undefined)[]> {
-    return Promise.all(
-      ops.map(async (op, i) =>
-        op.type === 'put' ? this.#validateInput(op.doc, ops.length > 1 ? i : undefined) : undefined,
-      ),
+    const puts = ops.flatMap((op, i) => (op.type === 'put' ? [i] : []));
+    const subjectOf = (k: number): string =>
+      ops.length > 1 ? `${this.name} document (batch item ${puts[k]})` : `${this.name} document`;
+    const valid = await validateDocuments(
+      this.#schema,
+      puts.map((i) => (ops[i] as { doc: unknown }).doc),
+      subjectOf,
     );
+    const out = new Array<T | undefined>(ops.length).fill(undefined);
+    puts.forEach((i, k) => {
+      idOfDocument(valid[k], this.#id, subjectOf(k));
+      out[i] = valid[k];
+    });
+    return out;
   }
 
   async #submit(request: Omit<CommitRequest<T>, 'resolve' | 'reject'>): Promise<WriteResult[]> {
@@ -1065,16 +1077,6 @@ export class Collection<T> {
     });
   }
 
-  async #validateInput(doc: unknown, position: number | undefined): Promise<T> {
-    const subject =
-      position === undefined
-        ? `${this.name} document`
-        : `${this.name} document (batch item ${position})`;
-    const valid = await validateDocument(this.#schema, doc, subject);
-    idOfDocument(valid, this.#id, subject);
-    return valid;
-  }
-
   async #plan(
     ops: readonly BatchOp[],
     prevalidated: readonly (T | undefined)[],
@@ -1117,10 +1119,11 @@ export class Collection<T> {
           throw new ConflictError(next.id, op.expectedRevision, revision);
       }
       pending.set(next.id, next.doc);
-      planned.push({
-        ...next,
-        json: next.doc === undefined ? undefined : encodeDocument(next.doc, next.id),
-      });
+      planned.push(
+        Object.assign(next, {
+          json: next.doc === undefined ? undefined : encodeDocument(next.doc, next.id),
+        }),
+      );
     }
     this.#checkUnique([...overlay.planned, ...planned]);
     return planned;
@@ -1314,6 +1317,7 @@ export class Collection<T> {
     const state: LayoutState<T> = {
       entries: () => mapEntries(this.#docs),
       get: (id) => this.#docs.get(id)?.doc,
+      jsonEntries: () => jsonEntries(this.#docs),
     };
     const changed = new Map<string, readonly T[]>();
     if (this.#rewriteAll) for (const id of this.#docs.keys()) changed.set(id, []);
@@ -1543,6 +1547,7 @@ export class Collection<T> {
         });
       } finally {
         await this.#journal.close();
+        await this.#snapshotFile?.close();
       }
     });
   }
@@ -1552,6 +1557,12 @@ function* mapEntries<T>(
   docs: ReadonlyMap<string, DocumentSlot<T>>,
 ): Generator<readonly [string, T]> {
   for (const [id, slot] of docs) yield [id, slot.doc];
+}
+
+function* jsonEntries<T>(
+  docs: ReadonlyMap<string, DocumentSlot<T>>,
+): Generator<readonly [string, string]> {
+  for (const [id, slot] of docs) yield [id, slot.json()];
 }
 
 function* storedDocuments<T>(

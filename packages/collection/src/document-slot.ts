@@ -1,28 +1,31 @@
+import { readSync } from 'node:fs';
 import { CorruptFileError } from '@vellum/atomic-io';
 
+/** An open file that documents' text is read from on demand (the snapshot). */
+export interface TextSource {
+  fd: number;
+  path: string;
+}
+
 /**
- * A document as the collection holds it. One loaded from a snapshot, or
- * written by this process, is kept as the JSON text it was stored as and
- * parsed (and frozen) on first use: opening a large store or importing many
- * documents then costs no parse, copy or freeze for documents nobody reads.
+ * A document as the collection holds it. One loaded from the snapshot stays
+ * in the file, as the place of its text, until it is first used; one written
+ * by this process is kept as the JSON text the journal got. Either is parsed
+ * (and frozen) on first use: opening a large store or importing many
+ * documents costs no parse, copy or freeze for documents nobody reads.
  */
 export class DocumentSlot<T> {
   readonly revision: number;
   #doc: T | undefined;
   #json: string | undefined;
-  /** Where the text came from, for the error if it does not parse. */
-  readonly #source: string | undefined;
+  #source: TextSource | undefined;
+  #offset = 0;
+  #length = 0;
 
-  private constructor(
-    revision: number,
-    doc: T | undefined,
-    json: string | undefined,
-    source?: string,
-  ) {
+  private constructor(revision: number, doc: T | undefined, json: string | undefined) {
     this.revision = revision;
     this.#doc = doc;
     this.#json = json;
-    this.#source = source;
   }
 
   /** Holds `doc` itself, frozen: the caller must not keep a mutable reference to it. */
@@ -30,9 +33,23 @@ export class DocumentSlot<T> {
     return new DocumentSlot<T>(revision, deepFreeze(doc), undefined);
   }
 
-  /** Holds the text; `source` names the file it came from. */
-  static ofJson<T>(json: string, revision: number, source?: string): DocumentSlot<T> {
-    return new DocumentSlot<T>(revision, undefined, json, source);
+  /** Holds the text. */
+  static ofJson<T>(json: string, revision: number): DocumentSlot<T> {
+    return new DocumentSlot<T>(revision, undefined, json);
+  }
+
+  /** Reads the text from `source` when first needed. */
+  static inFile<T>(
+    source: TextSource,
+    offset: number,
+    length: number,
+    revision: number,
+  ): DocumentSlot<T> {
+    const slot = new DocumentSlot<T>(revision, undefined, undefined);
+    slot.#source = source;
+    slot.#offset = offset;
+    slot.#length = length;
+    return slot;
   }
 
   /**
@@ -40,25 +57,35 @@ export class DocumentSlot<T> {
    * @throws {CorruptFileError} the stored text is not JSON (a damaged snapshot).
    */
   get doc(): T {
-    if (this.#json !== undefined) {
+    if (this.#doc === undefined) {
+      const json = this.json();
       try {
-        this.#doc = deepFreeze(JSON.parse(this.#json) as T);
+        this.#doc = deepFreeze(JSON.parse(json) as T);
       } catch (error) {
-        const where = this.#source ?? 'stored document';
-        throw new CorruptFileError(`${where}: a stored document is not valid JSON`, {
-          path: this.#source,
-          cause: error,
-        });
+        const path = this.#source?.path;
+        throw new CorruptFileError(
+          `${path ?? 'stored document'}${path === undefined ? '' : `:@${this.#offset}`}: a stored document is not valid JSON`,
+          { path, offset: this.#offset, cause: error },
+        );
       }
       // The parsed form replaces the text: one copy in memory, not two.
       this.#json = undefined;
+      this.#source = undefined;
     }
-    return this.#doc as T;
+    return this.#doc;
   }
 
-  /** The document as JSON text, without parsing it when it is still text. */
+  /** The document as JSON text, without parsing it when it is not parsed yet. */
   json(): string {
-    return this.#json ?? JSON.stringify(this.#doc);
+    if (this.#json !== undefined) return this.#json;
+    const source = this.#source;
+    if (source !== undefined) {
+      // Synchronous, like a database page read: the getter must answer now, and the page cache usually has it.
+      const bytes = Buffer.allocUnsafe(this.#length);
+      const read = readSync(source.fd, bytes, 0, this.#length, this.#offset);
+      return bytes.toString('utf8', 0, read);
+    }
+    return JSON.stringify(this.#doc);
   }
 }
 

@@ -13,6 +13,8 @@ export interface LayoutState<T> {
   /** Every document, in collection order. */
   entries(): Iterable<readonly [string, T]>;
   get(id: string): T | undefined;
+  /** Every document as its JSON text (no indentation), in collection order: what a JSONL writer needs, without parsing documents held as text. */
+  jsonEntries(): Iterable<readonly [string, string]>;
 }
 
 /** A document read from a materialized file, not yet validated. */

@@ -9,6 +9,17 @@ function pathOf(issue: { path?: readonly unknown[] | undefined }): (string | num
   });
 }
 
+type Result<T> = Awaited<ReturnType<StandardSchemaV1<unknown, T>['~standard']['validate']>>;
+
+function unwrap<T>(result: Result<T>, subject: string): T {
+  if (result.issues === undefined) return result.value;
+  const issues: ValidationIssue[] = result.issues.map((issue) => ({
+    path: pathOf(issue),
+    message: issue.message,
+  }));
+  throw new ValidationError(subject, issues);
+}
+
 /**
  * Validates `value` with the schema and returns the parsed document.
  * @throws {ValidationError} listing every issue with its path.
@@ -18,13 +29,25 @@ export async function validateDocument<T>(
   value: unknown,
   subject: string,
 ): Promise<T> {
-  const result = await schema['~standard'].validate(value);
-  if (result.issues === undefined) return result.value;
-  const issues: ValidationIssue[] = result.issues.map((issue) => ({
-    path: pathOf(issue),
-    message: issue.message,
-  }));
-  throw new ValidationError(subject, issues);
+  return unwrap(await schema['~standard'].validate(value), subject);
+}
+
+/**
+ * Validates many values, without a promise per value when the schema answers
+ * synchronously (zod, valibot and arktype do for synchronous schemas).
+ * @throws {ValidationError} for the first invalid value, with `subjectOf` its subject.
+ */
+export async function validateDocuments<T>(
+  schema: StandardSchemaV1<unknown, T>,
+  values: readonly unknown[],
+  subjectOf: (i: number) => string,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (const [i, value] of values.entries()) {
+    const result = schema['~standard'].validate(value);
+    out.push(unwrap(result instanceof Promise ? await result : result, subjectOf(i)));
+  }
+  return out;
 }
 
 /** Where a document's id comes from: a member, or a function of the document. */

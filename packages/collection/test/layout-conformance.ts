@@ -18,6 +18,9 @@ class MemoryState implements LayoutState<Doc> {
   get(id: string): Doc | undefined {
     return this.docs.get(id);
   }
+  *jsonEntries(): Iterable<readonly [string, string]> {
+    for (const [id, doc] of this.docs) yield [id, JSON.stringify(doc)];
+  }
 }
 
 /** Writes `docs` replacing the previous state, telling the layout what changed. */

@@ -7,6 +7,7 @@ import {
   jsonlFileLayout,
   mapFileLayout,
   perDocumentLayout,
+  type LayoutState,
 } from '../src/index.js';
 import { freshDir } from './helpers.js';
 import { describeLayout, type Doc } from './layout-conformance.js';
@@ -33,22 +34,23 @@ describeLayout('JSONL file (spec 001)', () =>
   jsonlFileLayout<Doc>({ file: '.coaia/charts.jsonl', idOf: (doc) => (doc as Doc).id }),
 );
 
+/** A layout's view of a state holding one document. */
+function stateOf<D extends { id: string }>(doc: D): LayoutState<D> {
+  return {
+    entries: () => [[doc.id, doc]],
+    get: () => doc,
+    jsonEntries: () => [[doc.id, JSON.stringify(doc)]],
+  };
+}
+
 describe('per-document layout', () => {
   it('moves a document between folders when its path changes', async () => {
     const root = await freshDir();
     const layout = perDocument();
     const pending: Doc = { id: 'TASK-001-001', status: 'pending', title: 't', n: 1 };
     const done: Doc = { ...pending, status: 'completed' };
-    await layout.write(
-      root,
-      { entries: () => [[pending.id, pending]], get: () => pending },
-      new Map([[pending.id, []]]),
-    );
-    await layout.write(
-      root,
-      { entries: () => [[done.id, done]], get: () => done },
-      new Map([[done.id, [pending]]]),
-    );
+    await layout.write(root, stateOf(pending), new Map([[pending.id, []]]));
+    await layout.write(root, stateOf(done), new Map([[done.id, [pending]]]));
     expect((await layout.files(root)).map((f) => f.slice(root.length + 1))).toEqual([
       'tasks/completed/2026-11/TASK-001-001.json',
     ]);
@@ -65,11 +67,7 @@ describe('per-document layout', () => {
     const root = await freshDir();
     const evil: Doc = { id: '../../etc/x', status: 'pending', title: '', n: 0 };
     await expect(
-      perDocument().write(
-        root,
-        { entries: () => [[evil.id, evil]], get: () => evil },
-        new Map([[evil.id, []]]),
-      ),
+      perDocument().write(root, stateOf(evil), new Map([[evil.id, []]])),
     ).rejects.toBeInstanceOf(InvalidIdError);
   });
 });
@@ -83,11 +81,7 @@ describe('map file layout', () => {
       envelope: () => ({ version: '1.0', updated: '2025-11-10T14:45:00Z' }),
     });
     const doc = { id: 'TASK-E01-b2c4', jira: 'PROJ-456' };
-    await layout.write(
-      root,
-      { entries: () => [[doc.id, doc]], get: () => doc },
-      new Map([[doc.id, []]]),
-    );
+    await layout.write(root, stateOf(doc), new Map([[doc.id, []]]));
     expect(JSON.parse(await readFile(join(root, 'external_id_mapping.json'), 'utf8'))).toEqual({
       mappings: { 'TASK-E01-b2c4': { jira: 'PROJ-456' } },
       updated: '2025-11-10T14:45:00Z',

@@ -55,8 +55,8 @@ describe('a "__proto__" key is data', () => {
     expect(Object.keys(file).sort()).toEqual(['__proto__', 'n1']);
     const reopened = await openNotes(root);
     expect(await reopened.get('__proto__')).toEqual({ id: '__proto__', title: 'odd id' });
-    expect(JSON.stringify(await reopened.get('n1'))).toBe(
-      '{"id":"n1","title":"second","__proto__":{"polluted":true}}',
-    );
+    const n1 = (await reopened.get('n1')) as unknown as Record<string, unknown>;
+    expect(Object.keys(n1).sort()).toEqual(['__proto__', 'id', 'title']);
+    expect(JSON.stringify(n1['__proto__'])).toBe('{"polluted":true}');
   });
 });

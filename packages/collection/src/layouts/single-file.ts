@@ -216,7 +216,7 @@ export function jsonlFileLayout<T>(options: JsonlFileOptions): Layout<T> {
     },
     async write(root, state: LayoutState<T>) {
       const file = resolve(root, options.file);
-      const text = Array.from(state.entries(), ([, doc]) => `${JSON.stringify(doc)}\n`).join('');
+      const text = Array.from(state.jsonEntries(), ([, json]) => `${json}\n`).join('');
       await ensureDir(dirname(file));
       await writeFileAtomic(file, text);
       return [file];
