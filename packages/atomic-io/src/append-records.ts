@@ -154,7 +154,12 @@ export class Appender {
       start = (await handle.stat()).size;
       // A foreign writer may have left the last line without its newline.
       const prefix = this.#needsNewline && start > 0 ? Buffer.from('\n') : Buffer.alloc(0);
-      const data = Buffer.concat([prefix, ...batch.map((pending) => pending.bytes)]);
+      const parts = batch.map((pending) => pending.bytes);
+      // One large append (a bulk import) is written as it is, not copied.
+      const data =
+        prefix.length === 0 && parts.length === 1 && parts[0] !== undefined
+          ? parts[0]
+          : Buffer.concat([prefix, ...parts]);
       await writeAll(handle, data, null);
       // Never retried: after a failed fdatasync the kernel may have dropped the pages.
       await handle.datasync();

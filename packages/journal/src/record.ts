@@ -42,27 +42,24 @@ function hex(value: number): string {
  * @throws {SerializationError} `data` is not JSON.
  */
 export function encodeRecord(record: JournalRecord, path: string): string {
-  let body: string;
-  try {
-    const head: Record<string, unknown> = { seq: record.seq, ts: record.ts, op: record.op };
-    if (record.id !== undefined) head.id = record.id;
-    if (record.tx !== undefined) head.tx = record.tx;
-    if (record.json !== undefined) {
-      body = `${JSON.stringify(head).slice(0, -1)},"data":${record.json}}`;
-    } else {
-      if (record.data !== undefined) head.data = record.data;
-      body = JSON.stringify(head);
+  // Built as text, member by member: the same line JSON.stringify would give, without an object per record.
+  let open = `{"seq":${record.seq},"ts":${JSON.stringify(record.ts)},"op":${JSON.stringify(record.op)}`;
+  if (record.id !== undefined) open += `,"id":${JSON.stringify(record.id)}`;
+  if (record.tx !== undefined) open += `,"tx":${record.tx}`;
+  if (record.json !== undefined) {
+    open += `,"data":${record.json}`;
+  } else if (record.data !== undefined) {
+    let data: string | undefined;
+    try {
+      data = JSON.stringify(record.data);
+    } catch (error) {
+      throw new SerializationError(
+        `cannot serialize journal record for ${record.id ?? record.op}: ${(error as Error).message}`,
+        { path, cause: error },
+      );
     }
-  } catch (error) {
-    throw new SerializationError(
-      `cannot serialize journal record for ${record.id ?? record.op}: ${(error as Error).message}`,
-      {
-        path,
-        cause: error,
-      },
-    );
+    if (data !== undefined) open += `,"data":${data}`;
   }
-  const open = body.slice(0, -1);
   return `${open},"crc":"${hex(crc32(open))}"}`;
 }
 
