@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { copyFile, stat, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { dirname, resolve } from 'node:path';
@@ -614,9 +615,15 @@ export class Collection<T> {
     listed?: readonly string[],
   ): Promise<{ puts: LayoutEntry[]; deletes: { id: string; file: string | undefined }[] }> {
     const files = listed ?? (await this.layout.files(this.root));
-    const times = await modificationTimes(files);
+    const idOf = this.layout.idOf?.bind(this.layout);
+    // Before a flush only the files it will write matter: a hand edit elsewhere is adopted at the next open.
+    const candidates =
+      atOpen || !this.layout.capabilities.perDocument || this.#rewriteAll || idOf === undefined
+        ? files
+        : files.filter((file) => this.#dirty.has(idOf(this.root, file) ?? ''));
+    const times = modificationTimes(candidates);
     // Equal times are ambiguous on coarse clocks: look at the content.
-    const changed = files.filter((_, i) => (times[i] ?? -1) >= checkpointMtime);
+    const changed = candidates.filter((_, i) => (times[i] ?? -1) >= checkpointMtime);
     if (atOpen && changed.length > 0) this.#checkpointStale = true;
     const perDocument = this.layout.capabilities.perDocument;
     const countDiffers = atOpen && perDocument && files.length !== this.#docs.size;
@@ -1603,19 +1610,13 @@ function encodeDocument(doc: unknown, id: string): string {
   return json;
 }
 
-/** Modification times (`-1` for a file that is gone), a bounded number of stats at a time. */
-async function modificationTimes(files: readonly string[]): Promise<number[]> {
-  const times = new Array<number>(files.length).fill(-1);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < files.length) {
-      const i = next++;
-      const info = await stat(files[i] as string).catch(() => undefined);
-      if (info !== undefined) times[i] = info.mtimeMs;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(16, files.length) }, worker));
-  return times;
+/**
+ * Modification times (`-1` for a file that is gone). Synchronous: for
+ * thousands of stats of cached inodes, the thread pool's round trips cost
+ * three to four times the calls (10,000 files: about 50 ms against 150-220 ms).
+ */
+function modificationTimes(files: readonly string[]): number[] {
+  return files.map((file) => statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1);
 }
 
 /** Up to `count` ids spread over the whole collection. */
