@@ -366,9 +366,15 @@ export class Journal {
     const run = async (): Promise<T> => {
       this.#assertOpen();
       clearTimeout(this.#leaseTimer);
-      if (this.#lease !== undefined) {
-        // One stat, instead of the catch-up a new lease needs: the lease must still be ours.
-        await this.#lease.lock.assertHeld().catch(() => this.#dropLease());
+      const lease = this.#lease;
+      // No stat per section: within `maxHoldMs` of taking it, a lease is only lost by a process
+      // stopped past the lock's stale time, which the age check covers, or by hand, which the
+      // signal reports. Either way: take a new lease and catch up.
+      if (
+        lease !== undefined &&
+        (lease.lock.signal.aborted || Date.now() - lease.since >= this.#maxHoldMs)
+      ) {
+        await this.#dropLease();
       }
       let caughtUp: Transaction[] = [];
       if (this.#lease === undefined) {
