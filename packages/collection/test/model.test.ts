@@ -152,32 +152,36 @@ class Crash implements fc.AsyncCommand<Model, Real> {
 }
 
 describe('Collection against an in-memory model', () => {
-  it(`agrees with the model over ${RUNS} random histories (put, patch, delete, batch, flush, reopen, crash)`, async () => {
-    const n = fc.integer({ min: 0, max: 12 });
-    const status = fc.constantFrom(...STATUSES);
-    const commands = [
-      fc.tuple(n, status).map(([i, s]) => new Put(i, s)),
-      fc.tuple(n, status).map(([i, s]) => new Patch(i, s)),
-      n.map((i) => new Delete(i)),
-      fc
-        .tuple(fc.array(n, { maxLength: 4 }), fc.array(n, { maxLength: 3 }), fc.boolean())
-        .map(([p, d, poison]) => new Batch(p, d, poison)),
-      fc.constant(new Flush()),
-      fc.constant(new Reopen()),
-      fc.constant(new Crash()),
-    ];
-    await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 12 }), async (cmds) => {
-        const root = await mkdtemp(join(tmpdir(), 'vellum-model-'));
-        const real: Real = { root, tasks: await open(root) };
-        try {
-          await fc.asyncModelRun(() => ({ model: new Map(), real }), cmds);
-        } finally {
-          await real.tasks.close().catch(() => undefined);
-          await rm(root, { recursive: true, force: true });
-        }
-      }),
-      { numRuns: RUNS },
-    );
-  }, 600_000);
+  it(
+    `agrees with the model over ${RUNS} random histories (put, patch, delete, batch, flush, reopen, crash)`,
+    async () => {
+      const n = fc.integer({ min: 0, max: 12 });
+      const status = fc.constantFrom(...STATUSES);
+      const commands = [
+        fc.tuple(n, status).map(([i, s]) => new Put(i, s)),
+        fc.tuple(n, status).map(([i, s]) => new Patch(i, s)),
+        n.map((i) => new Delete(i)),
+        fc
+          .tuple(fc.array(n, { maxLength: 4 }), fc.array(n, { maxLength: 3 }), fc.boolean())
+          .map(([p, d, poison]) => new Batch(p, d, poison)),
+        fc.constant(new Flush()),
+        fc.constant(new Reopen()),
+        fc.constant(new Crash()),
+      ];
+      await fc.assert(
+        fc.asyncProperty(fc.commands(commands, { maxCommands: 12 }), async (cmds) => {
+          const root = await mkdtemp(join(tmpdir(), 'vellum-model-'));
+          const real: Real = { root, tasks: await open(root) };
+          try {
+            await fc.asyncModelRun(() => ({ model: new Map(), real }), cmds);
+          } finally {
+            await real.tasks.close().catch(() => undefined);
+            await rm(root, { recursive: true, force: true });
+          }
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    Math.max(600_000, RUNS * 600),
+  );
 });

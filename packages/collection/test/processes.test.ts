@@ -15,6 +15,9 @@ const Task = z.object({
 });
 type Task = z.infer<typeof Task>;
 
+/** `npm run torture` raises it. */
+const KILL_ROUNDS = Number(process.env.VELLUM_KILL_ROUNDS ?? 5);
+
 async function openHere(root: string): Promise<Collection<Task>> {
   return Collection.open<Task>({
     root,
@@ -96,28 +99,32 @@ describe('collection shared by processes', () => {
     await check.close();
   });
 
-  it('a writer killed with SIGKILL during batches leaves each batch all or nothing', async () => {
-    const root = await freshDir();
-    for (let round = 0; round < 5; round++) {
-      const batcher = start(['batcher', root]);
-      expect(await batcher.next()).toBe('ready');
-      const stopAfter = 2 + Math.floor(Math.random() * 10);
-      let last = -1;
-      for (let i = 0; i < stopAfter; i++) last = Number((await batcher.next()).split(' ')[1]);
-      batcher.proc.kill('SIGKILL');
-      await batcher.exited;
-      const store = await openHere(root);
-      const all = await store.query({ limit: 100_000 });
-      const byBatch = new Map<number, number>();
-      for (const doc of all.items)
-        byBatch.set(doc.batch ?? -1, (byBatch.get(doc.batch ?? -1) ?? 0) + 1);
-      for (const [, size] of byBatch) expect(size).toBe(5);
-      for (let n = 0; n <= last; n++) expect(byBatch.get(n)).toBe(5);
-      await store.close();
-      // The next round's batcher starts numbering from 0 again: clear for a clean count.
-      const cleanup = await openHere(root);
-      await cleanup.batch(all.items.map((doc) => ({ type: 'delete' as const, id: doc.id })));
-      await cleanup.close();
-    }
-  });
+  it(
+    'a writer killed with SIGKILL during batches leaves each batch all or nothing',
+    async () => {
+      const root = await freshDir();
+      for (let round = 0; round < KILL_ROUNDS; round++) {
+        const batcher = start(['batcher', root]);
+        expect(await batcher.next()).toBe('ready');
+        const stopAfter = 2 + Math.floor(Math.random() * 10);
+        let last = -1;
+        for (let i = 0; i < stopAfter; i++) last = Number((await batcher.next()).split(' ')[1]);
+        batcher.proc.kill('SIGKILL');
+        await batcher.exited;
+        const store = await openHere(root);
+        const all = await store.query({ limit: 100_000 });
+        const byBatch = new Map<number, number>();
+        for (const doc of all.items)
+          byBatch.set(doc.batch ?? -1, (byBatch.get(doc.batch ?? -1) ?? 0) + 1);
+        for (const [, size] of byBatch) expect(size).toBe(5);
+        for (let n = 0; n <= last; n++) expect(byBatch.get(n)).toBe(5);
+        await store.close();
+        // The next round's batcher starts numbering from 0 again: clear for a clean count.
+        const cleanup = await openHere(root);
+        await cleanup.batch(all.items.map((doc) => ({ type: 'delete' as const, id: doc.id })));
+        await cleanup.close();
+      }
+    },
+    Math.max(60_000, KILL_ROUNDS * 10_000),
+  );
 });

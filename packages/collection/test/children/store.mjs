@@ -20,6 +20,8 @@ const tasks = await Collection.open({
   layout: perDocumentLayout({ dir: 'tasks', pathOf: (_doc, id) => `${id}.json` }),
   indexes: { batch: { key: (t) => t.batch } },
   flushDelayMs: 5,
+  // Snapshots (and their journal seals) every couple of batches, so that kills land in them too.
+  snapshotEvery: 7,
   lockTimeout: 60_000,
 });
 process.stdout.write('ready\n');
