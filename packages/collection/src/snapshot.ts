@@ -41,9 +41,11 @@ function hex(value: number): string {
 /**
  * Writes every document with its revision, then the secondary indexes (ids
  * given as the documents' positions in the file, which keeps them small and
- * lets a reader share the id strings), as one JSONL file, atomically. The
- * header carries a CRC-32 of everything after it, so that documents can be
- * read lazily after one check at open.
+ * lets a reader share the id strings), then a directory of every document's
+ * id, revision and byte range, as one JSONL file, atomically. The header
+ * carries a CRC-32 of everything after it and where the indexes and the
+ * directory begin, so that opening reads those and checks the rest without
+ * scanning it line by line.
  */
 export async function writeSnapshot(
   stateDir: string,
@@ -53,25 +55,45 @@ export async function writeSnapshot(
 ): Promise<void> {
   const parts: string[] = [];
   const positions = new Map<string, number>();
+  const directory = {
+    ids: [] as string[],
+    revs: [] as number[],
+    offsets: [] as number[],
+    lengths: [] as number[],
+  };
+  let bytes = 0;
   for (const doc of docs) {
-    positions.set(doc.id, positions.size);
-    parts.push(`{"id":${JSON.stringify(doc.id)},"rev":${doc.rev},"doc":${doc.json}}\n`);
+    const prefix = `{"id":${JSON.stringify(doc.id)},"rev":${doc.rev},"doc":`;
+    const prefixBytes = Buffer.byteLength(prefix);
+    const length = Buffer.byteLength(doc.json);
+    positions.set(doc.id, directory.ids.length);
+    directory.ids.push(doc.id);
+    directory.revs.push(doc.rev);
+    directory.offsets.push(bytes + prefixBytes);
+    directory.lengths.push(length);
+    parts.push(prefix, doc.json, '}\n');
+    bytes += prefixBytes + length + 2;
   }
+  const indexesAt = bytes;
   let written = 0;
   for (const index of indexes) {
     const entries = toPositions(index.entries, positions);
     if (entries === undefined) continue;
-    parts.push(
-      `${JSON.stringify({ index: index.name, fingerprint: index.fingerprint, entries })}\n`,
-    );
+    const line = `${JSON.stringify({ index: index.name, fingerprint: index.fingerprint, entries })}\n`;
+    parts.push(line);
+    bytes += Buffer.byteLength(line);
     written++;
   }
+  const directoryAt = bytes;
+  parts.push(`${JSON.stringify({ directory })}\n`);
   const body = parts.join('');
   const header = JSON.stringify({
     format: 2,
     seq,
     count: positions.size,
     indexes: written,
+    indexesAt,
+    directoryAt,
     crc: hex(crc32(body)),
   });
   await writeFileAtomic(join(stateDir, STATE_FILES.snapshot), `${header}\n${body}`);
@@ -127,13 +149,18 @@ const CLOSE_BRACE = 125;
 /** Read in pieces this large: the file is never in memory whole. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
-interface SnapshotHeader {
-  format: 1 | 2;
-  seq: number;
-  count: number;
-  indexes: number;
-  crc: string | undefined;
-}
+type SnapshotHeader =
+  | { format: 1; seq: number; count: number }
+  | {
+      format: 2;
+      seq: number;
+      count: number;
+      indexes: number;
+      /** Where the index lines and the directory line begin, in bytes after the header line. */
+      indexesAt: number;
+      directoryAt: number;
+      crc: string;
+    };
 
 interface DocumentLine {
   id: string;
@@ -193,30 +220,74 @@ function splitDocumentLine(buffer: Buffer, start: number, end: number): Document
 }
 
 function parseHeader(text: string, corrupt: (line: number, why: string) => Error): SnapshotHeader {
-  let header: Partial<Record<keyof SnapshotHeader, unknown>>;
+  let header: Partial<Record<string, unknown>>;
   try {
     header = JSON.parse(text) as typeof header;
   } catch {
     throw corrupt(1, 'unreadable header');
   }
-  const { format, seq, count, crc } = header;
-  const indexes = format === 2 ? header.indexes : 0;
+  const { format, seq, count, indexes, indexesAt, directoryAt, crc } = header;
+  const natural = (value: unknown): value is number =>
+    Number.isSafeInteger(value) && (value as number) >= 0;
+  if (format === 1 && natural(seq) && natural(count)) return { format, seq, count };
   if (
-    (format !== 1 && format !== 2) ||
-    typeof seq !== 'number' ||
-    typeof count !== 'number' ||
-    typeof indexes !== 'number' ||
-    (format === 2 && typeof crc !== 'string')
+    format === 2 &&
+    natural(seq) &&
+    natural(count) &&
+    natural(indexes) &&
+    natural(indexesAt) &&
+    natural(directoryAt) &&
+    indexesAt <= directoryAt &&
+    typeof crc === 'string'
   ) {
-    throw corrupt(1, 'not a snapshot header');
+    return { format, seq, count, indexes, indexesAt, directoryAt, crc };
   }
-  return { format, seq, count, indexes, crc: typeof crc === 'string' ? crc : undefined };
+  throw corrupt(1, 'not a snapshot header');
+}
+
+interface Directory {
+  ids: string[];
+  revs: number[];
+  offsets: number[];
+  lengths: number[];
+}
+
+function isDirectory(
+  value: unknown,
+  count: number,
+  bodyBytes: number,
+): value is { directory: Directory } {
+  const d = (value as { directory?: Partial<Directory> } | null)?.directory;
+  if (d === undefined || d === null) return false;
+  const { ids, revs, offsets, lengths } = d;
+  if (
+    ![ids, revs, offsets, lengths].every((list) => Array.isArray(list) && list.length === count)
+  ) {
+    return false;
+  }
+  for (let i = 0; i < count; i++) {
+    const offset = offsets?.[i];
+    const length = lengths?.[i];
+    if (
+      typeof ids?.[i] !== 'string' ||
+      !Number.isSafeInteger(revs?.[i]) ||
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      (offset as number) < 0 ||
+      (length as number) < 0 ||
+      (offset as number) + (length as number) > bodyBytes
+    ) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /**
- * Reads the snapshot in pieces: checks the CRC, hands over each document's id,
- * revision and place in the file without decoding it, and parses the
- * persisted indexes. The file stays open for reading documents on demand.
+ * Reads the snapshot: checks the CRC of everything after the header, and
+ * hands over each document's id, revision and place in the file without
+ * reading the document; parses the persisted indexes. The file stays open for
+ * reading documents on demand.
  * @returns `null` when there is none.
  * @throws {CorruptFileError} naming the line.
  */
@@ -234,97 +305,148 @@ export async function readSnapshot(
   }
   const corrupt = (line: number, why: string): CorruptFileError =>
     new CorruptFileError(`${path}:${line}: ${why}`, { path, line });
-  let header: SnapshotHeader | undefined;
-  let crc = 0;
-  let lineNumber = 0;
-  let count = 0;
-  const ids: string[] = [];
-  const indexLines: { name: string; fingerprint: string; entries: unknown; line: number }[] = [];
-  /** The line `block[start, end)`, which begins at `base + start` in the file. */
-  const onLine = (block: Buffer, start: number, end: number, base: number): void => {
-    lineNumber++;
-    if (header === undefined) {
-      header = parseHeader(block.toString('utf8', start, end), corrupt);
-      return;
-    }
-    if (count < header.count) {
-      const line = splitDocumentLine(block, start, end);
-      if (line === undefined) throw corrupt(lineNumber, 'not a snapshot document line');
-      if (header.format === 1) {
-        // Format 1 has no CRC: each document is checked by parsing it once, as it used to be.
-        try {
-          JSON.parse(block.toString('utf8', line.start, line.end));
-        } catch {
-          throw corrupt(lineNumber, 'invalid JSON');
-        }
-      }
-      ids.push(line.id);
-      onDocument(line.id, line.rev, base + line.start, line.end - line.start);
-      count++;
-      return;
-    }
-    let value: Partial<{ index: unknown; fingerprint: unknown; entries: unknown }>;
-    try {
-      value = JSON.parse(block.toString('utf8', start, end)) as typeof value;
-    } catch {
-      throw corrupt(lineNumber, 'invalid JSON');
-    }
-    if (typeof value.index !== 'string' || typeof value.fingerprint !== 'string') {
-      throw corrupt(lineNumber, 'not a snapshot index line');
-    }
-    indexLines.push({
-      name: value.index,
-      fingerprint: value.fingerprint,
-      entries: value.entries,
-      line: lineNumber,
-    });
-  };
   try {
     const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-    let carry = Buffer.alloc(0);
-    let position = 0;
-    for (;;) {
-      const { bytesRead } = await file.read(chunk, 0, CHUNK_BYTES, position);
-      position += bytesRead;
-      const atEnd = bytesRead === 0;
-      const fresh = chunk.subarray(0, bytesRead);
-      const block = carry.length === 0 ? fresh : Buffer.concat([carry, fresh]);
-      const base = position - bytesRead - carry.length;
-      // Whole lines only; a line cut by the chunk's end waits for the next read.
-      const cut = atEnd ? block.length : block.lastIndexOf(NEWLINE) + 1;
-      let start = 0;
-      // The CRC covers everything after the header line.
-      let covered = 0;
-      while (start < cut) {
-        let end = block.indexOf(NEWLINE, start);
-        if (end === -1 || end >= cut) end = cut;
-        const isHeader = header === undefined;
-        onLine(block, start, end, base);
-        start = end + 1;
-        if (isHeader) covered = Math.min(start, cut);
-      }
-      crc = crc32(block.subarray(covered, cut), crc);
-      // Copied: `chunk` is overwritten by the next read.
-      carry = Buffer.from(block.subarray(cut));
-      if (atEnd) break;
-    }
-    if (header === undefined) throw corrupt(1, 'empty file');
-    if (header.format === 2 && header.crc !== hex(crc)) {
-      throw corrupt(1, 'checksum mismatch: the file changed after it was written');
-    }
-    if (count !== header.count || indexLines.length !== header.indexes) {
-      throw corrupt(1, `header does not match the ${lineNumber - 1} lines that follow`);
-    }
-    const indexes: SnapshotIndex[] = [];
-    for (const { name, fingerprint, entries, line } of indexLines) {
-      const named = toIds(entries, ids);
-      if (named === undefined)
-        throw corrupt(line, `index ${name} names a document that is not here`);
-      indexes.push({ name, fingerprint, entries: named });
-    }
-    return { seq: header.seq, count, indexes, file, path };
+    const { bytesRead } = await file.read(chunk, 0, CHUNK_BYTES, 0);
+    const headerEnd = chunk.subarray(0, bytesRead).indexOf(NEWLINE);
+    if (headerEnd === -1) throw corrupt(1, 'no header line');
+    const header = parseHeader(chunk.toString('utf8', 0, headerEnd), corrupt);
+    const bodyStart = headerEnd + 1;
+    const read =
+      header.format === 1
+        ? await scanFormat1(file, chunk, bodyStart, header.count, onDocument, corrupt)
+        : await readFormat2(file, chunk, bodyStart, header, onDocument, corrupt);
+    return { seq: header.seq, count: header.count, indexes: read, file, path };
   } catch (error) {
     await file.close();
     throw error;
   }
+}
+
+type Corrupt = (line: number, why: string) => CorruptFileError;
+
+/** Format 2: one pass for the CRC, keeping only the index and directory lines. */
+async function readFormat2(
+  file: FileHandle,
+  chunk: Buffer,
+  bodyStart: number,
+  header: Extract<SnapshotHeader, { format: 2 }>,
+  onDocument: OnSnapshotDocument,
+  corrupt: Corrupt,
+): Promise<SnapshotIndex[]> {
+  let crc = 0;
+  const tail: Buffer[] = [];
+  const tailStart = bodyStart + header.indexesAt;
+  for (let position = bodyStart; ;) {
+    const { bytesRead } = await file.read(chunk, 0, CHUNK_BYTES, position);
+    if (bytesRead === 0) break;
+    const bytes = chunk.subarray(0, bytesRead);
+    crc = crc32(bytes, crc);
+    const from = Math.max(0, tailStart - position);
+    // Copied: `chunk` is overwritten by the next read.
+    if (from < bytesRead) tail.push(Buffer.from(bytes.subarray(from)));
+    position += bytesRead;
+  }
+  if (header.crc !== hex(crc)) {
+    throw corrupt(1, 'checksum mismatch: the file changed after it was written');
+  }
+  const text = Buffer.concat(tail).toString('utf8');
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const firstLine = header.count + 2;
+  if (lines.length !== header.indexes + 1) {
+    throw corrupt(firstLine, `expected ${header.indexes} index lines and a directory`);
+  }
+  let directory: unknown;
+  try {
+    directory = JSON.parse(lines.at(-1) ?? '');
+  } catch {
+    throw corrupt(firstLine + header.indexes, 'invalid JSON');
+  }
+  if (!isDirectory(directory, header.count, header.indexesAt)) {
+    throw corrupt(firstLine + header.indexes, 'not the directory of this snapshot');
+  }
+  const { ids, revs, offsets, lengths } = directory.directory;
+  for (let i = 0; i < header.count; i++) {
+    onDocument(
+      ids[i] as string,
+      revs[i] as number,
+      bodyStart + (offsets[i] as number),
+      lengths[i] as number,
+    );
+  }
+  return parseIndexLines(lines.slice(0, -1), firstLine, ids, corrupt);
+}
+
+function parseIndexLines(
+  lines: readonly string[],
+  firstLine: number,
+  ids: readonly string[],
+  corrupt: Corrupt,
+): SnapshotIndex[] {
+  return lines.map((text, i) => {
+    let value: Partial<{ index: unknown; fingerprint: unknown; entries: unknown }>;
+    try {
+      value = JSON.parse(text) as typeof value;
+    } catch {
+      throw corrupt(firstLine + i, 'invalid JSON');
+    }
+    if (typeof value.index !== 'string' || typeof value.fingerprint !== 'string') {
+      throw corrupt(firstLine + i, 'not a snapshot index line');
+    }
+    const entries = toIds(value.entries, ids);
+    if (entries === undefined) {
+      throw corrupt(firstLine + i, `index ${value.index} names a document that is not here`);
+    }
+    return { name: value.index, fingerprint: value.fingerprint, entries };
+  });
+}
+
+/**
+ * Format 1 (no CRC, no indexes, no directory): every line is scanned, and
+ * each document checked by parsing it once, as it used to be.
+ */
+async function scanFormat1(
+  file: FileHandle,
+  chunk: Buffer,
+  bodyStart: number,
+  count: number,
+  onDocument: OnSnapshotDocument,
+  corrupt: Corrupt,
+): Promise<SnapshotIndex[]> {
+  let lineNumber = 1;
+  let seen = 0;
+  let carry = Buffer.alloc(0);
+  let position = bodyStart;
+  for (;;) {
+    const { bytesRead } = await file.read(chunk, 0, CHUNK_BYTES, position);
+    position += bytesRead;
+    const atEnd = bytesRead === 0;
+    const fresh = chunk.subarray(0, bytesRead);
+    const block = carry.length === 0 ? fresh : Buffer.concat([carry, fresh]);
+    const base = position - bytesRead - carry.length;
+    // Whole lines only; a line cut by the chunk's end waits for the next read.
+    const cut = atEnd ? block.length : block.lastIndexOf(NEWLINE) + 1;
+    let start = 0;
+    while (start < cut) {
+      let end = block.indexOf(NEWLINE, start);
+      if (end === -1 || end >= cut) end = cut;
+      lineNumber++;
+      const line = seen < count ? splitDocumentLine(block, start, end) : undefined;
+      if (line === undefined) throw corrupt(lineNumber, 'not a snapshot document line');
+      try {
+        JSON.parse(block.toString('utf8', line.start, line.end));
+      } catch {
+        throw corrupt(lineNumber, 'invalid JSON');
+      }
+      onDocument(line.id, line.rev, base + line.start, line.end - line.start);
+      seen++;
+      start = end + 1;
+    }
+    // Copied: `chunk` is overwritten by the next read.
+    carry = Buffer.from(block.subarray(cut));
+    if (atEnd) break;
+  }
+  if (seen !== count) throw corrupt(1, `header does not match the ${seen} lines that follow`);
+  return [];
 }

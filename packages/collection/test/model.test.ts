@@ -9,6 +9,8 @@ import { openTasks, task, type Task } from './fixtures.js';
 interface Real {
   root: string;
   tasks: Collection<Task>;
+  /** Instances dropped by a crash: closed only when the history is over, to release their files. */
+  abandoned: Collection<Task>[];
 }
 type Model = Map<string, Task>;
 
@@ -145,6 +147,7 @@ class Crash implements fc.AsyncCommand<Model, Real> {
   check = (): boolean => true;
   async run(model: Model, real: Real): Promise<void> {
     // The old instance is abandoned without close(), as a killed process would be.
+    real.abandoned.push(real.tasks);
     real.tasks = await open(real.root);
     await check(model, real);
   }
@@ -171,11 +174,12 @@ describe('Collection against an in-memory model', () => {
       await fc.assert(
         fc.asyncProperty(fc.commands(commands, { maxCommands: 12 }), async (cmds) => {
           const root = await mkdtemp(join(tmpdir(), 'vellum-model-'));
-          const real: Real = { root, tasks: await open(root) };
+          const real: Real = { root, tasks: await open(root), abandoned: [] };
           try {
             await fc.asyncModelRun(() => ({ model: new Map(), real }), cmds);
           } finally {
             await real.tasks.close().catch(() => undefined);
+            for (const old of real.abandoned) await old.close().catch(() => undefined);
             await rm(root, { recursive: true, force: true });
           }
         }),
