@@ -1,9 +1,37 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
-// Resolved here, not by the child: `--import tsx` would resolve against the child's cwd.
-const tsx = import.meta.resolve('tsx');
+/** Next to the bench's own `node_modules`, so that a compiled worker resolves the packages as users do. */
+const COMPILED = fileURLToPath(new URL('../.tmp/workers/', import.meta.url));
+const compiled = new Map<string, Promise<string>>();
+
+/**
+ * The TypeScript `worker` compiled once per run to one JavaScript file (the
+ * bench's own modules bundled in, every package left to `node`): workers then
+ * start as users' programs do, without a TypeScript loader in every figure.
+ */
+function compiledWorker(worker: URL): Promise<string> {
+  const source = fileURLToPath(worker);
+  let done = compiled.get(source);
+  if (done === undefined) {
+    const outfile = join(COMPILED, `${basename(source, '.ts')}.mjs`);
+    done = build({
+      entryPoints: [source],
+      outfile,
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'error',
+    }).then(() => outfile);
+    compiled.set(source, done);
+  }
+  return done;
+}
 
 export interface WorkerTimes {
   /** From the first spawn until every worker exited. */
@@ -13,7 +41,7 @@ export interface WorkerTimes {
 }
 
 /**
- * Runs the TypeScript `worker` once per argv. The workers start their work
+ * Runs the TypeScript `worker` (compiled) once per argv. The workers start their work
  * together (see `startTogether`): a worker that finished loading first would
  * otherwise run uncontended while the others are still starting.
  * @throws when any worker fails.
@@ -22,9 +50,10 @@ export async function runTogether(
   worker: URL,
   argvs: readonly (readonly string[])[],
 ): Promise<WorkerTimes> {
+  const script = await compiledWorker(worker);
   const start = performance.now();
   const children = argvs.map((argv) =>
-    spawn(process.execPath, ['--import', tsx, fileURLToPath(worker), ...argv], {
+    spawn(process.execPath, [script, ...argv], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     }),
   );
@@ -46,7 +75,7 @@ async function exitOf(child: ChildProcess, worker: URL): Promise<void> {
 }
 
 /**
- * Runs the TypeScript `worker` until it sends its answer (one IPC message).
+ * Runs the TypeScript `worker` (compiled) until it sends its answer (one IPC message).
  * @returns the time from spawn to the answer, and the answer.
  * @throws when the worker fails, or exits without answering.
  */
@@ -54,8 +83,9 @@ export async function askWorker<A>(
   worker: URL,
   argv: readonly string[],
 ): Promise<{ wallMs: number; answer: A }> {
+  const script = await compiledWorker(worker);
   const start = performance.now();
-  const child = spawn(process.execPath, ['--import', tsx, fileURLToPath(worker), ...argv], {
+  const child = spawn(process.execPath, [script, ...argv], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exit = exitOf(child, worker);

@@ -52,7 +52,7 @@ export class CounterRuns {
 
   /**
    * Whether `name` lost an update, and its time after start-up with the ratio
-   * against `baseline`'s. Start-up (node + tsx, ~0.3 s a worker) weighs on
+   * against `baseline`'s. Start-up (node and the imports) weighs on
    * every wall time alike and flattens the ratios; the contended part alone
    * shows what the locking costs.
    */

@@ -22,9 +22,11 @@ export function openRecords(root: string): Promise<RecordCollection> {
       file: 'records.jsonl',
       idOf: (doc) => (doc as Partial<BenchRecord> | null)?.id,
     }),
+    // Versioned: the store is built by the bench and opened by compiled workers, which print
+    // the same key functions differently.
     indexes: {
-      status: { key: (doc) => doc.status },
-      story: { key: (doc) => doc.metadata.story_id },
+      status: { key: (doc) => doc.status, version: 1 },
+      story: { key: (doc) => doc.metadata.story_id, version: 1 },
     },
   });
 }

@@ -16,7 +16,7 @@ interface Found {
 }
 
 export interface OpenAnswer extends Found {
-  /** From the process's start to the worker's first statement: node, tsx and the imports. */
+  /** From the process's start to the worker's first statement: node and the imports. */
   readonly startupMs: number;
   /** From the worker's first statement to the answer: opening, loading, querying. */
   readonly workMs: number;

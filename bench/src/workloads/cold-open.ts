@@ -9,7 +9,7 @@ import { JSONL_LAYOUT, importRecords } from '../stores/vellum.js';
 import { PAGE, type OpenAnswer } from '../workers/answer.js';
 import { allOf, atMost, rowsFrom, sizeOf, type RowSpec, type Workload } from '../workload.js';
 
-const NOTHING = 'node + tsx, no store (reference)';
+const NOTHING = 'node, no store (reference)';
 const SQLITE = 'better-sqlite3 open + load all rows parsed';
 const NEDB = '@seald-io/nedb 4 load';
 const OURS = `@vellum/collection open, ${JSONL_LAYOUT}`;

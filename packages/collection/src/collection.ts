@@ -48,6 +48,13 @@ export interface IndexDefinition<T> {
   keyType?: KeyType | undefined;
   /** Also write the index as this file (relative to the root), as `{"key": ["id", ...]}`. */
   file?: string | undefined;
+  /**
+   * Names this version of `key`, so that an index kept in the snapshot is
+   * reused across builds (a bundler may print the same function differently).
+   * Change it whenever `key` changes. Without it, the function's source text,
+   * whitespace aside, identifies it.
+   */
+  version?: string | number | undefined;
 }
 
 export interface FullTextDefinition<T> {
@@ -1582,14 +1589,20 @@ function* storedDocuments<T>(
 const SEAL_AT_SNAPSHOT_BYTES = 1024 * 1024;
 
 /**
- * Identifies an index definition across processes: its options and the source
- * text of its key function. `undefined` (always rebuilt) when the source says
- * nothing, as for a bound or native function.
+ * Identifies an index definition across processes: its options and its
+ * `version`, or else the source text of its key function. `undefined` (always
+ * rebuilt) when the source says nothing, as for a bound or native function.
  */
 function fingerprintOf<T>(definition: IndexDefinition<T>): string | undefined {
-  const source = String(definition.key);
-  if (source.includes('[native code]')) return undefined;
-  const text = JSON.stringify([definition.unique === true, definition.keyType ?? 'any', source]);
+  let identity: string;
+  if (definition.version !== undefined) {
+    identity = `version ${JSON.stringify(definition.version)}`;
+  } else {
+    const source = String(definition.key);
+    if (source.includes('[native code]')) return undefined;
+    identity = source.replace(/\s+/g, '');
+  }
+  const text = JSON.stringify([definition.unique === true, definition.keyType ?? 'any', identity]);
   return crc32(text).toString(16).padStart(8, '0');
 }
 

@@ -59,6 +59,38 @@ describe('opening a store', () => {
     expect((await changed.query({ where: { story: 'STORY-2' } })).total).toBe(0);
   });
 
+  it('reuses a kept index across builds by its version, and rebuilds it when the version changes', async () => {
+    const root = await freshDir();
+    const layout = { layout: ticketLayout() };
+    const writer = await openTasks(
+      root,
+      { ...layout, indexes: { status: { key: (t) => t.status, version: 1 } } },
+      false,
+    );
+    await writer.batch(Array.from({ length: 100 }, (_, n) => ({ type: 'put', doc: task(n) })));
+    await writer.close();
+    let calls = 0;
+    // Printed differently, as another bundler would: the version says it is the same function.
+    const counted = (task: { status: string }): string => {
+      calls++;
+      return task.status;
+    };
+    const same = await openTasks(root, {
+      ...layout,
+      indexes: { status: { key: counted, version: 1 } },
+    });
+    expect((await same.query({ where: { status: 'pending' } })).total).toBe(100);
+    expect(calls).toBeLessThanOrEqual(32);
+    await same.close();
+    calls = 0;
+    const bumped = await openTasks(root, {
+      ...layout,
+      indexes: { status: { key: counted, version: 2 } },
+    });
+    expect((await bumped.query({ where: { status: 'pending' } })).total).toBe(100);
+    expect(calls).toBeGreaterThanOrEqual(100);
+  });
+
   it('refuses a snapshot whose bytes changed, keeps it aside and rebuilds from files and journal', async () => {
     const root = await freshDir();
     const writer = await openTasks(root, {}, false);
