@@ -8,6 +8,7 @@ import { renderReport } from './table.js';
 import type { Workload } from './workload.js';
 import { append } from './workloads/append.js';
 import { atomicWrite } from './workloads/atomic-write.js';
+import { backup } from './workloads/backup.js';
 import { bulkImport } from './workloads/bulk-import.js';
 import { cliStart } from './workloads/cli-start.js';
 import { coldOpen } from './workloads/cold-open.js';
@@ -28,6 +29,7 @@ const workloads: readonly Workload[] = [
   queryStory,
   patchRmw,
   cliStart,
+  backup,
 ];
 
 const { values, positionals } = parseArgs({
