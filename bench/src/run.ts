@@ -10,6 +10,7 @@ import { append } from './workloads/append.js';
 import { atomicWrite } from './workloads/atomic-write.js';
 import { backup } from './workloads/backup.js';
 import { bulkImport } from './workloads/bulk-import.js';
+import { cacheHit } from './workloads/cache-hit.js';
 import { cliStart } from './workloads/cli-start.js';
 import { coldOpen } from './workloads/cold-open.js';
 import { concurrentInserts } from './workloads/concurrent-inserts.js';
@@ -30,6 +31,7 @@ const workloads: readonly Workload[] = [
   patchRmw,
   cliStart,
   backup,
+  cacheHit,
 ];
 
 const { values, positionals } = parseArgs({
