@@ -5,6 +5,7 @@ export {
   type LegacyIndexReport,
   type TaskStoreOptions,
 } from './store.js';
+export type { MetricsMode } from './metrics.js';
 export {
   taskStoreCollections,
   type CollectionSetup,

@@ -1,10 +1,10 @@
 import { join, resolve } from 'node:path';
 import { CorruptFileError, ensureDir, readJson } from '@vellum/atomic-io';
 import { Collection, type OpenReport, type WriteMode } from '@vellum/collection';
-import { MetricsRecorder } from '@vellum/health';
 import { checkStoreVersion, defineMigrations, writeStoreVersion } from '@vellum/migrate';
 import { taskStoreCollections } from './collections.js';
 import { Integrations } from './integrations.js';
+import { metricsSink, type MetricsMode, type MetricsSink } from './metrics.js';
 import { EntityState, IntegrationPoint, Session, Task, WorkflowExecution } from './schemas.js';
 import { Sessions } from './sessions.js';
 import { DEFAULT_TRANSITIONS, States, type TransitionTable } from './states.js';
@@ -21,8 +21,11 @@ export interface TaskStoreOptions {
   flushDelayMs?: number | undefined;
   /** `keep` (default): the journals keep all history, for point-in-time restores; `compact` drops what snapshots cover. */
   journalRetention?: 'keep' | 'compact' | undefined;
-  /** Record every operation's duration in `metrics/YYYY-MM-DD.jsonl` (spec 000's metrics). Default true. */
-  metrics?: boolean | undefined;
+  /**
+   * Record every operation's duration in `metrics/YYYY-MM-DD.jsonl` (spec 000's
+   * metrics). Default true; `'on-close'` holds them for `close()` to write or drop.
+   */
+  metrics?: MetricsMode | undefined;
   /** Clock, for tests. */
   now?: (() => Date) | undefined;
 }
@@ -67,13 +70,13 @@ export class TaskStore {
   readonly sessions: Sessions;
   readonly #collections: readonly Collection<never>[];
 
-  readonly #metrics: MetricsRecorder | undefined;
+  readonly #metrics: MetricsSink;
 
   private constructor(
     root: string,
     parts: TaskStoreParts,
     collections: readonly Collection<never>[],
-    metrics: MetricsRecorder | undefined,
+    metrics: MetricsSink,
   ) {
     this.#metrics = metrics;
     this.root = root;
@@ -96,14 +99,16 @@ export class TaskStore {
     // A store written by newer code, or with a migration half done, is not opened.
     const version = await checkStoreVersion(root, TASK_STORE_MIGRATIONS, { versionIfMissing: 1 });
     if (version.versionFile === 'missing') await writeStoreVersion(root, version.current);
-    const recorder =
-      options.metrics === false ? undefined : new MetricsRecorder({ dir: join(root, 'metrics') });
+    const metrics = metricsSink(options.metrics ?? true, {
+      dir: join(root, 'metrics'),
+      lockTimeout: options.lockTimeout,
+    });
     const setup = taskStoreCollections({
       mode: options.mode,
       lockTimeout: options.lockTimeout,
       flushDelayMs: options.flushDelayMs,
       now: options.now,
-      onOperation: recorder?.record,
+      onOperation: metrics.record,
       ...(options.journalRetention === undefined
         ? {}
         : { journalRetention: options.journalRetention }),
@@ -148,7 +153,7 @@ export class TaskStore {
         sessions: new Sessions(sessions, now),
       },
       [tasks, integrations, states, workflows, sessions] as unknown as Collection<never>[],
-      recorder,
+      metrics,
     );
   }
 
@@ -211,8 +216,12 @@ export class TaskStore {
     for (const collection of this.#collections) await collection.flush();
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes every collection (materializing what changed) and writes the
+   * metrics; `discardMetrics` drops those `metrics: 'on-close'` holds.
+   */
+  async close(options: { discardMetrics?: boolean } = {}): Promise<void> {
     for (const collection of this.#collections) await collection.close();
-    await this.#metrics?.close();
+    await this.#metrics.close(options.discardMetrics === true);
   }
 }
