@@ -363,3 +363,13 @@ export async function seeded(label: string): Promise<{ root: string; v: Vellum }
   expectExit(await v('tasks', 'batch', file, '--quiet'), 0);
   return { root, v };
 }
+
+/**
+ * Opens every collection of the store once (`index verify` does). A collection
+ * creates its state (`wal/<name>/`, `.vellum/<name>/`) when first used, even by
+ * a command that then fails: tests that claim a failed command changes nothing
+ * start from a store where that has happened.
+ */
+export async function useEveryCollection(v: Vellum): Promise<void> {
+  expectExit(await v('index', 'verify', '--quiet'), 0);
+}

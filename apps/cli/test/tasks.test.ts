@@ -17,6 +17,7 @@ import {
   SEED_TASKS,
   seeded,
   snapshot,
+  useEveryCollection,
   SUITE_TIMEOUT_MS,
   tempRoot,
   vellumIn,
@@ -542,6 +543,7 @@ describe.concurrent('vellum tasks', { timeout: SUITE_TIMEOUT_MS }, () => {
 
   it('bad batch files, and bad input to the other stores, exit 2; the store stays byte-identical', async () => {
     const { root, v } = await seeded('tasks-bad-batch');
+    await useEveryCollection(v);
     okJson(await v('ids', 'map', 'TASK-001-001', 'jira', '--project', 'PROJ', '--json'));
     const file = async (name: string, content: string): Promise<string> => {
       await writeFile(join(root, name), content);

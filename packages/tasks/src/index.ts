@@ -1,8 +1,11 @@
 export {
   TaskStore,
+  TASK_STORE_COLLECTIONS,
   TASK_STORE_MIGRATIONS,
   LEGACY_INDEXES,
   type LegacyIndexReport,
+  type TaskStoreCollectionName,
+  type TaskStoreDocuments,
   type TaskStoreOptions,
 } from './store.js';
 export type { MetricsMode } from './metrics.js';

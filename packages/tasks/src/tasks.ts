@@ -62,16 +62,30 @@ const asCondition = <V extends string>(value: V | readonly V[]): V | { in: reado
 
 /** Spec 000's tasks: allocation, links kept symmetric, cycles refused, readiness. */
 export class Tasks {
-  readonly collection: Collection<Task>;
   /** Spec 000's query cache: 5-minute TTL, emptied by any change to a task (ours or another process's). */
   readonly queryCache: MemoryCache<Page<Task>>;
+  readonly #open: () => Promise<Collection<Task>>;
+  #bound: Collection<Task> | undefined;
   readonly #now: () => Date;
 
-  constructor(collection: Collection<Task>, now: () => Date) {
-    this.collection = collection;
+  /** @param open the tasks collection, opened on first use (the same one on every call). */
+  constructor(open: () => Promise<Collection<Task>>, now: () => Date) {
+    this.#open = open;
     this.#now = now;
     this.queryCache = new MemoryCache<Page<Task>>({ name: 'queries', ...DEFAULT_POLICIES.queries });
-    bindToCollection(this.queryCache, collection, { keysFor: () => [], tagsFor: () => ['tasks'] });
+  }
+
+  /** The tasks collection, opened now if it is not yet. */
+  async collection(): Promise<Collection<Task>> {
+    const collection = await this.#open();
+    if (this.#bound !== collection) {
+      bindToCollection(this.queryCache, collection, {
+        keysFor: () => [],
+        tagsFor: () => ['tasks'],
+      });
+      this.#bound = collection;
+    }
+    return collection;
   }
 
   /**
@@ -81,7 +95,8 @@ export class Tasks {
    */
   async create(input: NewTask): Promise<Task> {
     let created: Task | undefined;
-    await this.collection.transact((view) => {
+    const collection = await this.collection();
+    await collection.transact((view) => {
       const id = this.#allocate(view, input);
       const at = this.#now().toISOString();
       const task: Task = {
@@ -147,14 +162,14 @@ export class Tasks {
   }
 
   /** The task, or `undefined`. */
-  get(id: string): Promise<Task | undefined> {
-    return this.collection.get(id);
+  async get(id: string): Promise<Task | undefined> {
+    return (await this.collection()).get(id);
   }
 
   /** @throws {NotFoundError} | {ValidationError} an id that is no task id (`../x`). */
   async require(id: string): Promise<Task> {
     assertTaskId(id);
-    const task = await this.collection.get(id);
+    const task = await (await this.collection()).get(id);
     if (task === undefined) throw new NotFoundError('tasks', id);
     return task;
   }
@@ -166,13 +181,14 @@ export class Tasks {
     if (filter.priority !== undefined) where.priority = asCondition(filter.priority);
     if (filter.story !== undefined) where.story = filter.story;
     if (filter.persona !== undefined) where.persona = filter.persona;
+    const collection = await this.collection();
     // Catching up first lets another process's writes empty the cache before it answers.
-    await this.collection.count();
+    await collection.count();
     const key = JSON.stringify([where, filter.limit, filter.cursor, filter.fields]);
     return this.queryCache.getOrLoad(
       key,
       () =>
-        this.collection.query({
+        collection.query({
           where,
           limit: filter.limit,
           cursor: filter.cursor,
@@ -183,11 +199,11 @@ export class Tasks {
   }
 
   /** Full-text search over task content. */
-  search(
+  async search(
     text: string,
     options: { limit?: number; cursor?: string } = {},
   ): ReturnType<Collection<Task>['search']> {
-    return this.collection.search(text, options);
+    return (await this.collection()).search(text, options);
   }
 
   /**
@@ -204,7 +220,8 @@ export class Tasks {
       throw new ValidationError(`task ${id}`, [{ path: ['id'], message: 'the id cannot change' }]);
     }
     let updated: Task | undefined;
-    await this.collection.transact((view) => {
+    const collection = await this.collection();
+    await collection.transact((view) => {
       const current = view.get(id);
       if (current === undefined) throw new NotFoundError('tasks', id);
       if (
@@ -257,7 +274,8 @@ export class Tasks {
   /** Deletes a task and removes it from the links of the others. */
   async delete(id: string): Promise<void> {
     assertTaskId(id);
-    await this.collection.transact((view) => {
+    const collection = await this.collection();
+    await collection.transact((view) => {
       const current = view.get(id);
       if (current === undefined) throw new NotFoundError('tasks', id);
       const unlinked: Task = {
@@ -273,7 +291,8 @@ export class Tasks {
 
   /** Pending tasks whose dependencies are all completed, by id. */
   async ready(): Promise<Task[]> {
-    const pending = await this.collection.query({
+    const collection = await this.collection();
+    const pending = await collection.query({
       where: { status: 'pending' },
       limit: Number.MAX_SAFE_INTEGER,
     });
@@ -281,7 +300,7 @@ export class Tasks {
     const lookup = (id: string): Task | undefined => byId.get(id);
     const deps = new Set(pending.items.flatMap((t) => t.relationships?.depends_on ?? []));
     for (const id of deps) {
-      const task = await this.collection.get(id);
+      const task = await collection.get(id);
       if (task !== undefined) byId.set(id, task);
     }
     return pending.items.filter((task) => isReady(task, lookup));
@@ -300,7 +319,8 @@ export class Tasks {
         : updates.map((value, i) => ({ value, line: i + 1 }));
     const created: string[] = [];
     const updated: string[] = [];
-    const results = await this.collection.transact((view) => {
+    const collection = await this.collection();
+    const results = await collection.transact((view) => {
       const changes: [Task, Task | undefined][] = [];
       const seen = new Map<string, Task>();
       for (const { value, line } of lines) {

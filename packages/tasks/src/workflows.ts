@@ -29,10 +29,11 @@ const STEP_TRANSITIONS: Record<WorkflowStep['status'], readonly WorkflowStep['st
 
 /** Spec 000's workflow executions, with their steps' statuses and times. */
 export class Workflows {
-  readonly collection: Collection<WorkflowExecution>;
+  /** The workflows collection, opened on first use (the same one on every call). */
+  readonly collection: () => Promise<Collection<WorkflowExecution>>;
   readonly #now: () => Date;
 
-  constructor(collection: Collection<WorkflowExecution>, now: () => Date) {
+  constructor(collection: () => Promise<Collection<WorkflowExecution>>, now: () => Date) {
     this.collection = collection;
     this.#now = now;
   }
@@ -61,15 +62,16 @@ export class Workflows {
       })),
       context: input.context ?? {},
     };
-    await this.collection.put(workflow, { expectedRevision: 0 });
+    const collection = await this.collection();
+    await collection.put(workflow, { expectedRevision: 0 });
     return workflow;
   }
 
-  get(id: string): Promise<WorkflowExecution | undefined> {
-    return this.collection.get(id);
+  async get(id: string): Promise<WorkflowExecution | undefined> {
+    return (await this.collection()).get(id);
   }
 
-  list(
+  async list(
     filter: {
       status?: WorkflowExecution['status'];
       type?: string;
@@ -80,7 +82,7 @@ export class Workflows {
     const where: Record<string, string> = {};
     if (filter.status !== undefined) where.status = filter.status;
     if (filter.type !== undefined) where.type = filter.type;
-    return this.collection.query({ where, limit: filter.limit, cursor: filter.cursor });
+    return (await this.collection()).query({ where, limit: filter.limit, cursor: filter.cursor });
   }
 
   /**
@@ -140,7 +142,8 @@ export class Workflows {
     change: (workflow: WorkflowExecution) => WorkflowExecution,
   ): Promise<WorkflowExecution> {
     let next: WorkflowExecution | undefined;
-    await this.collection.transact((view) => {
+    const collection = await this.collection();
+    await collection.transact((view) => {
       const workflow = view.get(workflowId);
       if (workflow === undefined) throw new NotFoundError('workflows', workflowId);
       if (workflow.status !== 'running') {

@@ -12,6 +12,8 @@ describe('an existing .ap-state written by the spec tool', () => {
     const root = await fixtureCopy();
     const before = await contents(root);
     const store = await open(root, clock);
+    // Each collection imports its files when it first opens: open them all.
+    await store.collections();
     expect(store.report.tasks?.imported).toBe(3);
     expect(store.report.integrations?.imported).toBe(2);
     expect(store.report.states?.imported).toBe(1);
@@ -46,6 +48,7 @@ describe('an existing .ap-state written by the spec tool', () => {
   it('detects a hand-edited task file and a drifted index, and repairs from the documents', async () => {
     const root = await fixtureCopy();
     const first = await open(root, clock);
+    await first.tasks.collection(); // imports the fixture
     await first.close();
     const file = join(root, 'tasks/active/TASK-001-002.json');
     const task = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
@@ -55,6 +58,7 @@ describe('an existing .ap-state written by the spec tool', () => {
       '{"dev": ["TASK-001-001", "TASK-001-999"]}',
     );
     const store = await open(root, clock);
+    await store.tasks.collection();
     expect(store.report.tasks?.adopted.map((a) => a.id)).toEqual(['TASK-001-002']);
     expect(store.report.tasks?.indexDrift).toEqual(['persona']);
     expect((await store.tasks.get('TASK-001-002'))?.priority).toBe('high');
@@ -180,6 +184,8 @@ describe('tasks', () => {
   it('rejects bad input with a ValidationError naming the field, leaving the disk byte-identical', async () => {
     const root = await fixtureCopy();
     const store = await open(root, clock);
+    // Collections open (and import the fixture's files) on first use: before the picture.
+    await store.collections();
     await store.flush();
     const before = await contents(root);
     const cases: [() => Promise<unknown>, (string | number)[]][] = [
@@ -248,6 +254,8 @@ describe('batch_update_tasks', () => {
   it('writes nothing when one line is bad, and says which line', async () => {
     const root = await fixtureCopy();
     const store = await open(root, clock);
+    // Collections open (and import the fixture's files) on first use: before the picture.
+    await store.collections();
     await store.flush();
     const before = await contents(root);
     const file = join(root, '..', 'updates.jsonl');

@@ -36,10 +36,10 @@ async function pick(context: Context, id: string | undefined): Promise<string> {
 export async function create(context: Context): Promise<void> {
   const { createBackup } = await import('@vellum/backup');
   const shown = bar(context, 'backup');
-  const created = await withTaskStore(context, (store) =>
+  const created = await withTaskStore(context, async (store) =>
     createBackup({
       root: store.root,
-      collections: store.collections,
+      collections: await store.collections(),
       kind: 'ap-state',
       onProgress: shown.onProgress,
     }),

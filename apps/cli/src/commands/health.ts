@@ -15,6 +15,8 @@ export async function health(context: Context): Promise<void> {
   // What opening finds is reported below as issues: no separate warnings for it.
   process.removeAllListeners('warning');
   const report = await withTaskStore(context, async (store) => {
+    // Opening every collection first: what opening found is in `store.report` after.
+    const collections = await store.collections();
     const opened: HealthIssue[] = [];
     for (const [name, r] of Object.entries(store.report)) {
       for (const q of r.quarantined) {
@@ -41,11 +43,7 @@ export async function health(context: Context): Promise<void> {
         });
       }
     }
-    const checked = await checkHealth({
-      root: store.root,
-      collections: store.collections,
-      backupDir: store.root,
-    });
+    const checked = await checkHealth({ root: store.root, collections, backupDir: store.root });
     const issues = [...opened, ...checked.issues];
     const status = opened.some((i) => i.severity === 'error') ? 'failing' : checked.status;
     return {

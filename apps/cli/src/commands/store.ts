@@ -9,7 +9,7 @@ import { withTaskStore } from './open.js';
 export async function indexVerify(context: Context): Promise<void> {
   const report = await withTaskStore(context, async (store) => {
     const out: Record<string, Record<string, { ok: boolean; missing: number; extra: number }>> = {};
-    for (const collection of store.collections)
+    for (const collection of await store.collections())
       out[collection.name] = await collection.verifyIndexes();
     return { collections: out, legacy: await store.checkLegacyIndexes() };
   });
@@ -43,14 +43,15 @@ export async function indexVerify(context: Context): Promise<void> {
 export async function indexRebuild(context: Context): Promise<void> {
   const bar = progress(context, 'rebuild');
   const rebuilt = await withTaskStore(context, async (store) => {
+    const collections = await store.collections();
     const names: string[] = [];
-    for (const [i, collection] of store.collections.entries()) {
-      bar.update(i, store.collections.length, collection.name);
+    for (const [i, collection] of collections.entries()) {
+      bar.update(i, collections.length, collection.name);
       names.push(
         ...(await collection.rebuildIndexes()).map((name) => `${collection.name}.${name}`),
       );
     }
-    bar.update(store.collections.length, store.collections.length);
+    bar.update(collections.length, collections.length);
     return names;
   });
   bar.done();
@@ -146,7 +147,7 @@ export async function journalRepair(context: Context): Promise<void> {
 export async function journalCompact(context: Context): Promise<void> {
   const result = await withTaskStore(context, async (store) => {
     const out: Record<string, number> = {};
-    for (const collection of store.collections)
+    for (const collection of await store.collections())
       out[collection.name] = (await collection.checkpoint()).seq;
     return out;
   });
