@@ -192,6 +192,7 @@ describe.concurrent('spec 000 entities', { timeout: SUITE_TIMEOUT_MS }, () => {
       'VELLUM_NOT_FOUND',
     );
     // (bad --type, --source and ids: see the errors test in tasks.test.ts)
+    // an id that is taken: a conflict
     expectJsonError(
       await v(
         'integrations',
@@ -206,8 +207,8 @@ describe.concurrent('spec 000 entities', { timeout: SUITE_TIMEOUT_MS }, () => {
         'IP-010',
         '--json',
       ),
-      2,
-      'VELLUM_VALIDATION',
+      4,
+      'VELLUM_CONFLICT',
     );
   });
 
@@ -414,6 +415,14 @@ describe.concurrent('spec 000 entities', { timeout: SUITE_TIMEOUT_MS }, () => {
     );
     expect(stepped.steps.map((s) => s.status)).toEqual(['completed', 'pending']);
     okJson(await v('workflows', 'step', id, 'ship', 'skipped', '--json'));
+    // a step the workflow does not have is not found, not bad input
+    expect(
+      expectJsonError(
+        await v('workflows', 'step', id, 'deploy', 'running', '--json'),
+        3,
+        'VELLUM_NOT_FOUND',
+      ).error.message,
+    ).toContain('no step deploy');
 
     // list / get while running
     expect(

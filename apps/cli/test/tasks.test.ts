@@ -454,10 +454,13 @@ describe.concurrent('vellum tasks', { timeout: SUITE_TIMEOUT_MS }, () => {
     });
   });
 
-  it('not found exits 3, usage errors exit 2; the store stays byte-identical', async () => {
+  it('not found exits 3, conflicts 4, usage errors 2; the store stays byte-identical', async () => {
     const { root, v } = await seeded('tasks-not-found');
     await expectRefusals(root, v, [
       [['tasks', 'get', MISSING], 3, 'VELLUM_NOT_FOUND', MISSING],
+      // an id that is taken: a conflict, as when two processes create the same task
+      [['tasks', 'add', 'x', '--id', 'TASK-001-001'], 4, 'VELLUM_CONFLICT', 'already exists'],
+      [['tasks', 'add', 'x', '--id', 'TASK-001-002'], 4, 'VELLUM_CONFLICT', 'TASK-001-002'],
       [['tasks', 'update', MISSING, '--status', 'blocked'], 3, 'VELLUM_NOT_FOUND', MISSING],
       [['tasks', 'complete', MISSING], 3, 'VELLUM_NOT_FOUND', MISSING],
       [['tasks', 'delete', MISSING], 3, 'VELLUM_NOT_FOUND', MISSING],
@@ -501,7 +504,6 @@ describe.concurrent('vellum tasks', { timeout: SUITE_TIMEOUT_MS }, () => {
         'VELLUM_VALIDATION',
         'TASK-009-009',
       ],
-      [['tasks', 'add', 'x', '--id', 'TASK-001-001'], 2, 'VELLUM_VALIDATION', 'already exists'],
       [['tasks', 'add', 'x', '--parent', MISSING], 2, 'VELLUM_VALIDATION', MISSING],
       [['tasks', 'add', 'x', '--id', '../../escape'], 2, 'VELLUM_VALIDATION', 'id'],
       [['tasks', 'add', 'x', '--parent', '../TASK-001-001'], 2, 'VELLUM_VALIDATION', 'parent'],

@@ -9,6 +9,7 @@ export {
   type TaskStoreOptions,
 } from './store.js';
 export type { MetricsMode } from './metrics.js';
+export { AlreadyExistsError, StepNotFoundError } from './errors.js';
 export {
   taskStoreCollections,
   type CollectionSetup,

@@ -7,6 +7,7 @@ import {
   type Page,
 } from '@vellum/collection';
 import { appendDated } from './daily-log.js';
+import { AlreadyExistsError } from './errors.js';
 import type { IntegrationPoint } from './schemas.js';
 
 export interface NewIntegration {
@@ -52,7 +53,8 @@ export class Integrations {
 
   /**
    * Registers an integration point with zeroed metrics.
-   * @throws {ValidationError} bad input, or the id is taken.
+   * @throws {ValidationError} bad input.
+   * @throws {AlreadyExistsError} the id is taken (`VELLUM_CONFLICT`).
    */
   async register(input: NewIntegration): Promise<IntegrationPoint> {
     let created: IntegrationPoint | undefined;
@@ -66,9 +68,7 @@ export class Integrations {
           .filter(Number.isFinite);
         id = `IP-${String((used.length === 0 ? 0 : Math.max(...used)) + 1).padStart(3, '0')}`;
       } else if (view.get(id) !== undefined) {
-        throw new ValidationError('integration', [
-          { path: ['id'], message: `${id} already exists` },
-        ]);
+        throw new AlreadyExistsError('integration', id, view.revision(id));
       }
       created = {
         id,

@@ -10,6 +10,7 @@ import {
   type TransactionView,
 } from '@vellum/collection';
 import { DEFAULT_POLICIES, MemoryCache, bindToCollection } from '@vellum/cache';
+import { AlreadyExistsError } from './errors.js';
 import { applyLinks, assertNoCycle, isReady, TaskDrafts } from './relationships.js';
 import { TASK_ID, Task, type TaskPriority, type TaskStatus } from './schemas.js';
 import { nextSubtaskId, nextTaskId, normalizeStory, parseTaskId } from './task-ids.js';
@@ -92,6 +93,7 @@ export class Tasks {
    * Creates a task with the next free id for its story (or parent), never a
    * duplicate, also across processes.
    * @throws {ValidationError} bad input, an unknown dependency or a cycle; nothing written.
+   * @throws {AlreadyExistsError} `id` is taken (`VELLUM_CONFLICT`); nothing written.
    */
   async create(input: NewTask): Promise<Task> {
     let created: Task | undefined;
@@ -123,11 +125,8 @@ export class Tasks {
 
   #allocate(view: TransactionView<Task>, input: NewTask): string {
     if (input.id !== undefined) {
-      if (view.get(input.id) !== undefined) {
-        throw new ValidationError('task', [
-          { path: ['id'], message: `${input.id} already exists` },
-        ]);
-      }
+      if (view.get(input.id) !== undefined)
+        throw new AlreadyExistsError('task', input.id, view.revision(input.id));
       return input.id;
     }
     if (input.parent !== undefined) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, ValidationError, type Collection, type Page } from '@vellum/collection';
+import { StepNotFoundError } from './errors.js';
 import type { WorkflowExecution, WorkflowStep } from './schemas.js';
 
 export interface NewWorkflow {
@@ -88,7 +89,8 @@ export class Workflows {
   /**
    * Moves a step along `pending -> running -> completed | failed` (or
    * `pending -> skipped`; a failed step may run again), stamping its times.
-   * @throws {NotFoundError} | {ValidationError} an unknown step, a step of a finished workflow, or a transition not allowed.
+   * @throws {NotFoundError} no such workflow; {StepNotFoundError} no such step.
+   * @throws {ValidationError} a step of a finished workflow, or a transition not allowed.
    */
   async updateStep(
     workflowId: string,
@@ -98,10 +100,7 @@ export class Workflows {
     return this.#changeRunning(workflowId, (workflow) => {
       const index = workflow.steps.findIndex((step) => step.step_id === stepId);
       const step = workflow.steps[index];
-      if (step === undefined)
-        throw new ValidationError(`workflow ${workflowId}`, [
-          { path: ['steps'], message: `no step ${stepId}` },
-        ]);
+      if (step === undefined) throw new StepNotFoundError(workflowId, stepId);
       if (!STEP_TRANSITIONS[step.status].includes(update.status)) {
         throw new ValidationError(`workflow ${workflowId}`, [
           {

@@ -93,9 +93,9 @@ describe('tasks', () => {
       priority: 'medium',
       metadata: { created_at: at.toISOString(), story_id: 'STORY-001' },
     });
-    await expect(store.tasks.create({ id: 'TASK-001-004', content: 'dup' })).rejects.toThrow(
-      /already exists/,
-    );
+    const duplicate = store.tasks.create({ id: 'TASK-001-004', content: 'dup' });
+    await expect(duplicate).rejects.toThrow(/already exists/);
+    await expect(duplicate).rejects.toBeInstanceOf(ConflictError);
     await expect(
       store.tasks.create({ parent: 'TASK-001-001-1', content: 'too deep' }),
     ).rejects.toBeInstanceOf(ValidationError);
