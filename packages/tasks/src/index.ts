@@ -16,7 +16,14 @@ export {
   type SharedSetup,
   type TaskStoreCollections,
 } from './collections.js';
-export { Tasks, type BatchResult, type NewTask, type TaskFilter, type TaskPatch } from './tasks.js';
+export {
+  Tasks,
+  assertTaskFields,
+  type BatchResult,
+  type NewTask,
+  type TaskFilter,
+  type TaskPatch,
+} from './tasks.js';
 export {
   Integrations,
   type Execution,

@@ -173,8 +173,12 @@ export class Tasks {
     return task;
   }
 
-  /** Tasks matching the filter, by id, a page at a time (cached for 5 minutes, until a task changes). */
+  /**
+   * Tasks matching the filter, by id, a page at a time (cached for 5 minutes, until a task changes).
+   * @throws {ValidationError} a field that is not a task member.
+   */
   async list(filter: TaskFilter = {}): Promise<Page<Task>> {
+    if (filter.fields !== undefined) assertTaskFields(filter.fields);
     const where: Record<string, string | { in: readonly string[] }> = {};
     if (filter.status !== undefined) where.status = asCondition(filter.status);
     if (filter.priority !== undefined) where.priority = asCondition(filter.priority);
@@ -423,6 +427,28 @@ function linkOrder(
   };
   for (const [task] of changes) visit(task.id);
   return ordered;
+}
+
+/** A task's top-level members, the first part of a `fields` path. */
+const TASK_MEMBERS: readonly string[] = Object.keys(Task.shape);
+
+/**
+ * Checks `fields` (paths such as `id` or `metadata.story_id`) against the task
+ * schema: an unknown member would silently select nothing. Only the first
+ * part is checked, since unknown members below it are allowed.
+ * @throws {ValidationError} naming every unknown field.
+ */
+export function assertTaskFields(fields: readonly string[]): void {
+  const unknown = fields.filter((field) => !TASK_MEMBERS.includes(field.split('.')[0] ?? ''));
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      'task projection',
+      unknown.map((field) => ({
+        path: ['fields'],
+        message: `${JSON.stringify(field)} is not a task member (${TASK_MEMBERS.join(', ')})`,
+      })),
+    );
+  }
 }
 
 /** @throws {ValidationError} naming `id`: bad input, not a missing task. */

@@ -181,6 +181,22 @@ describe('tasks', () => {
     expect((await store.tasks.search('Task 11')).items[0]?.doc.content).toBe('Task 11');
   });
 
+  it('refuses a projection on a member tasks do not have, naming it', async () => {
+    const store = await open(await freshDir(), clock);
+    await store.tasks.create({ story: 1, content: 'x', metadata: { story_id: 'STORY-001' } });
+    const error = (await store.tasks
+      .list({ fields: ['id', 'nope', 'stauts.x'] })
+      .catch((e: unknown) => e)) as ValidationError;
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.issues.map((issue) => issue.message)).toEqual([
+      expect.stringContaining('"nope" is not a task member'),
+      expect.stringContaining('"stauts.x" is not a task member'),
+    ]);
+    // below a known member, any path: unknown members are allowed there
+    const page = await store.tasks.list({ fields: ['id', 'metadata.story_id', 'metadata.other'] });
+    expect(page.items).toEqual([{ id: 'TASK-001-001', metadata: { story_id: 'STORY-001' } }]);
+  });
+
   it('rejects bad input with a ValidationError naming the field, leaving the disk byte-identical', async () => {
     const root = await fixtureCopy();
     const store = await open(root, clock);
