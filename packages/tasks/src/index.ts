@@ -3,6 +3,7 @@ export {
   TASK_STORE_COLLECTIONS,
   TASK_STORE_MIGRATIONS,
   LEGACY_INDEXES,
+  type IndexCheck,
   type LegacyIndexReport,
   type TaskStoreCollectionName,
   type TaskStoreDocuments,

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { CorruptFileError, ensureDir, readJson, type StandardSchemaV1 } from '@vellum/atomic-io';
-import { Collection, type OpenReport, type WriteMode } from '@vellum/collection';
+import { Collection, type IndexReport, type OpenReport, type WriteMode } from '@vellum/collection';
 import { checkStoreVersion, defineMigrations, writeStoreVersion } from '@vellum/migrate';
 import {
   taskStoreCollections,
@@ -83,6 +83,12 @@ const SCHEMAS: {
   workflows: WorkflowExecution,
   sessions: Session,
 };
+
+/** Per index kept in a file: what `Collection.verifyIndexes` says, and where the file is. */
+export interface IndexCheck extends IndexReport {
+  /** The persisted file (absolute); `undefined` for an index kept only in memory. */
+  path: string | undefined;
+}
 
 /**
  * A `.ap-state` directory (spec 000) as five collections, each with its
@@ -174,6 +180,33 @@ export class TaskStore {
         return collection === undefined ? [] : [[name, collection.report]];
       }),
     );
+  }
+
+  /**
+   * Checks every index of every collection against the documents. An index
+   * file that disagreed with them when its collection opened counts as drift:
+   * the collection rewrites it on its own soon after (`Collection.verifyIndexes`
+   * then finds it `pending`, or in step), which must not hide that it drifted.
+   */
+  async verifyIndexes(): Promise<Record<string, Record<string, IndexCheck>>> {
+    const out: Record<string, Record<string, IndexCheck>> = {};
+    for (const collection of await this.collections()) {
+      const setup = this.#setup[collection.name as TaskStoreCollectionName];
+      const driftedAtOpen = new Set(collection.report.indexDrift);
+      const checks: Record<string, IndexCheck> = {};
+      for (const [name, report] of Object.entries(await collection.verifyIndexes())) {
+        const file = (setup.indexes as Record<string, { file?: string }> | undefined)?.[name]?.file;
+        const drifted = driftedAtOpen.has(name);
+        checks[name] = {
+          ...report,
+          ok: report.ok && !drifted,
+          file: drifted ? 'drift' : report.file,
+          path: file === undefined ? undefined : join(this.root, file),
+        };
+      }
+      out[collection.name] = checks;
+    }
+    return out;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withLock } from '@vellum/atomic-io';
 import { CollectionClosedError } from '@vellum/collection';
@@ -132,5 +132,22 @@ describe('metrics', () => {
     await kept.close();
     const lines = (await readFile(metricsFile(root), 'utf8')).trimEnd().split('\n');
     expect(lines.map((l) => (JSON.parse(l) as { operation: string }).operation)).toContain('get');
+  });
+});
+
+describe('verifyIndexes', () => {
+  it('counts an index file found drifted at open as drift, naming the file', async () => {
+    const root = await fixtureCopy();
+    const first = await open(root, clock);
+    await first.tasks.collection(); // imports the fixture, writes the index files
+    await first.close();
+    const byStatus = join(root, 'tasks', 'index', 'by-status.json');
+    await writeFile(byStatus, '{"pending": ["TASK-001-001"]}\n');
+    const store = await open(root, clock);
+    const report = await store.verifyIndexes();
+    expect(Object.keys(report)).toEqual(TASK_STORE_COLLECTIONS);
+    expect(report.tasks?.status).toMatchObject({ ok: false, file: 'drift', path: byStatus });
+    expect(report.tasks?.priority).toMatchObject({ ok: true, file: 'ok' });
+    expect(report.tasks?.storyNumber).toMatchObject({ ok: true, file: 'none', path: undefined });
   });
 });
