@@ -675,12 +675,22 @@ describe.concurrent('vellum ids', { timeout: SUITE_TIMEOUT_MS }, () => {
     await writeFile(join(state, 'external_id_mapping.json'), '{bad');
     await writeFile(join(state, 'external_id_mapping.json.bak'), '{bad');
     const broken = await snapshot(root);
+    const mappingFile = join(state, 'external_id_mapping.json');
     const unreadable = expectJsonError(
       await v('ids', 'map', 'TASK-001-009', 'jira', '--json'),
       5,
       'VELLUM_STATE_UNREADABLE',
     );
-    expect(unreadable.error.message).toContain(join(state, 'external_id_mapping.json'));
+    expect(unreadable.error.message).toContain(mappingFile);
+    // details say which files, and where the parse failed
+    const listed = expectJsonError(await v('ids', 'list', '--json'), 5, 'VELLUM_STATE_UNREADABLE');
+    for (const body of [unreadable, listed]) {
+      expect(body.error.details).toMatchObject({
+        path: mappingFile,
+        backupPath: `${mappingFile}.bak`,
+        cause: { path: expect.stringContaining(mappingFile) as unknown, line: 1 },
+      });
+    }
     const human = expectHumanError(await v('ids', 'list'), 5, 'VELLUM_STATE_UNREADABLE');
     expect(human.stderr).toContain('external_id_mapping.json');
     // the ways out it names are CLI commands, not library calls
