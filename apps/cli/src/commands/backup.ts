@@ -41,6 +41,7 @@ export async function create(context: Context): Promise<void> {
       root: store.root,
       collections: await store.collections(),
       kind: 'ap-state',
+      lockTimeout: context.lockTimeout,
       onProgress: shown.onProgress,
     }),
   );

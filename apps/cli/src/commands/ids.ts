@@ -13,7 +13,10 @@ async function withMapper<T>(
   work: (ids: ExternalIdMapper) => Promise<T>,
 ): Promise<T> {
   const { ExternalIdMapper, StateUnreadableError } = await import('@vellum/external-ids');
-  const ids = new ExternalIdMapper({ stateDir: context.idsDir });
+  const ids = new ExternalIdMapper({
+    stateDir: context.idsDir,
+    lockTimeoutMs: context.lockTimeout,
+  });
   try {
     return await work(ids);
   } catch (error) {

@@ -13,6 +13,7 @@ async function migrator(context: Context): Promise<Migrator> {
     root: context.tasksDir,
     registry: TASK_STORE_MIGRATIONS,
     versionIfMissing: 1,
+    lockTimeout: context.lockTimeout,
     collections: Object.fromEntries(
       (Object.entries(setups) as [string, CollectionSetup<unknown>][]).map(([name, setup]) => [
         name,

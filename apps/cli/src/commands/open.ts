@@ -7,7 +7,7 @@ export async function withTaskStore<T>(
   work: (store: TaskStore) => Promise<T>,
 ): Promise<T> {
   const { TaskStore } = await import('@vellum/tasks');
-  const store = await TaskStore.open({ root: context.tasksDir });
+  const store = await TaskStore.open({ root: context.tasksDir, lockTimeout: context.lockTimeout });
   try {
     return await work(store);
   } finally {

@@ -78,7 +78,7 @@ export async function journalVerify(context: Context): Promise<void> {
     error: string | null;
   }[] = [];
   for (const { name, dir } of await journals(context)) {
-    const journal = await Journal.open(dir);
+    const journal = await Journal.open(dir, { lockTimeout: context.lockTimeout });
     try {
       const report = await journal.verify();
       reports.push({
@@ -123,7 +123,7 @@ export async function journalRepair(context: Context): Promise<void> {
   const { Journal } = await import('@vellum/journal');
   const repaired: { name: string; line: number; keptAt: string }[] = [];
   for (const { name, dir } of await journals(context)) {
-    const journal = await Journal.open(dir);
+    const journal = await Journal.open(dir, { lockTimeout: context.lockTimeout });
     try {
       const cut = await journal.repair();
       if (cut !== null) repaired.push({ name, line: cut.tail.line, keptAt: cut.quarantinedTo });
