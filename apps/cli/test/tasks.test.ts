@@ -533,6 +533,15 @@ describe.concurrent('vellum tasks', { timeout: SUITE_TIMEOUT_MS }, () => {
         'depends_on',
       ],
       [['tasks', 'list', '--cursor', 'not-a-cursor'], 2, 'VELLUM_VALIDATION', 'cursor'],
+      // a projection on a member tasks do not have would print `{}` for every task
+      [['tasks', 'list', '--fields', 'id,nope'], 2, 'VELLUM_VALIDATION', '"nope"'],
+      [['tasks', 'list', '--fields', 'stauts'], 2, 'VELLUM_VALIDATION', '"stauts"'],
+      [
+        ['tasks', 'get', 'TASK-001-001', '--fields', 'metdata.story_id'],
+        2,
+        'VELLUM_VALIDATION',
+        '"metdata.story_id"',
+      ],
     ]);
     // nothing escaped the store
     expect(existsSync(join(root, 'escape.json'))).toBe(false);

@@ -65,9 +65,10 @@ export async function get(
   [id]: string[],
   options: Record<string, unknown>,
 ): Promise<void> {
+  const fields = options.fields as string[] | undefined;
+  if (fields !== undefined) (await import('@vellum/tasks')).assertTaskFields(fields);
   const task = await withTaskStore(context, (store) => store.tasks.require(id ?? ''));
   const { mergePatch } = await import('@vellum/collection');
-  const fields = options.fields as string[] | undefined;
   const shown = fields === undefined ? task : pick(task, fields, mergePatch);
   emit(context, shown, () => show(shown as Task));
 }
