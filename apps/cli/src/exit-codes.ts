@@ -17,6 +17,7 @@ const BY_CODE: Record<string, number> = {
   VELLUM_BACKUP_USAGE: EXIT.usage,
   VELLUM_BACKUP_TARGET: EXIT.usage,
   VELLUM_NOT_FOUND: EXIT.notFound,
+  VELLUM_NO_STORE: EXIT.notFound,
   VELLUM_NOT_MAPPED: EXIT.notFound,
   VELLUM_BACKUP_NOT_FOUND: EXIT.notFound,
   VELLUM_CONFLICT: EXIT.conflict,

@@ -280,6 +280,54 @@ describe.concurrent('the vellum CLI', { timeout: SUITE_TIMEOUT_MS }, () => {
     expect(existsSync(join(root, '.ap-state'))).toBe(false);
   });
 
+  it('a --root without a store: commands that read exit 3 and create nothing; tasks add starts one', async () => {
+    const parent = await tempRoot('no-store');
+    const root = join(parent, 'typo');
+    const store = join(root, '.ap-state');
+    const reads = [
+      ['tasks', 'get', 'TASK-001-001'],
+      ['tasks', 'list'],
+      ['tasks', 'search', 'login'],
+      ['tasks', 'ready'],
+      ['tasks', 'update', 'TASK-001-001', '--status', 'blocked'],
+      ['integrations', 'list'],
+      ['state', 'get', 'story', 'STORY-001'],
+      ['sessions', 'list'],
+      ['workflows', 'get', 'x'],
+      ['health'],
+      ['index', 'verify'],
+      ['journal', 'verify'],
+      ['backup', 'list'],
+      ['migrate', 'status'],
+    ];
+    const runs = await mapLimit(reads, 4, (args) =>
+      run(['--root', root, ...args, ...(args[0] === 'tasks' ? ['--json'] : [])]),
+    );
+    for (const [i, result] of runs.entries()) {
+      const message =
+        reads[i]?.[0] === 'tasks'
+          ? expectJsonError(result, 3, 'VELLUM_NO_STORE').error.message
+          : expectHumanError(result, 3, 'VELLUM_NO_STORE').stderr;
+      expect(message, describeRun(result)).toContain(
+        `no store at ${store}: run \`vellum tasks add\` to start one, or pass --root`,
+      );
+    }
+    // the external ids: the same, for their own folder
+    const ids = expectHumanError(await run(['--root', root, 'ids', 'list']), 3, 'VELLUM_NO_STORE');
+    expect(ids.stderr).toContain(
+      `no store at ${join(root, '.claude', 'state')}: run \`vellum ids map\``,
+    );
+    expect(await readdir(parent)).toEqual([]);
+
+    // a command that adds something starts the store
+    expect(
+      okJson<{ id: string }>(
+        await run(['--root', root, 'tasks', 'add', 'First', '--story', '1', '--json']),
+      ).id,
+    ).toBe('TASK-001-001');
+    expect(existsSync(join(store, 'tasks', 'active', 'TASK-001-001.json'))).toBe(true);
+  });
+
   it('a missing command is a usage error (exit 2); help asked for is not', async () => {
     const [bare, group, help, groupHelp] = await Promise.all([
       run([]),

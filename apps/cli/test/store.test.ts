@@ -267,11 +267,16 @@ describe.concurrent('store operations', { timeout: SUITE_TIMEOUT_MS }, () => {
     expect(human.stderr).toContain('TASK-001-001.json');
   });
 
-  it('journal verify and repair on an empty root find nothing', async () => {
+  it('journal verify and repair where there is no store: exit 3, nothing created', async () => {
     const root = await tempRoot('empty');
     const v = vellumIn(root);
-    expect(expectOk(await v('journal', 'verify')).stdout).toBe('no journals\n');
-    expect(okJson(await v('journal', 'verify', '--json'))).toEqual({ ok: true, journals: [] });
-    expect(okJson(await v('journal', 'repair', '--json'))).toEqual({ repaired: [] });
+    const store = join(root, '.ap-state');
+    expect(expectHumanError(await v('journal', 'verify'), 3, 'VELLUM_NO_STORE').stderr).toBe(
+      `error VELLUM_NO_STORE: no store at ${store}: run \`vellum tasks add\` to start one, or pass --root\n`,
+    );
+    expect(
+      expectJsonError(await v('journal', 'repair', '--json'), 3, 'VELLUM_NO_STORE').error.details,
+    ).toEqual({ path: store });
+    expect(await readdir(root)).toEqual([]);
   });
 });

@@ -31,13 +31,16 @@ export async function integrationAdd(
   _args: string[],
   options: Record<string, unknown>,
 ): Promise<void> {
-  const ip = await withTaskStore(context, (store) =>
-    store.integrations.register({
-      id: options.id as string | undefined,
-      type: options.type as IntegrationPoint['type'],
-      source: endpoint(options.source, '--source') as IntegrationPoint['source'],
-      target: endpoint(options.target, '--target') as IntegrationPoint['target'],
-    }),
+  const ip = await withTaskStore(
+    context,
+    (store) =>
+      store.integrations.register({
+        id: options.id as string | undefined,
+        type: options.type as IntegrationPoint['type'],
+        source: endpoint(options.source, '--source') as IntegrationPoint['source'],
+        target: endpoint(options.target, '--target') as IntegrationPoint['target'],
+      }),
+    'create',
   );
   emit(context, ip, () => `${pc.green('registered')} ${ipLine(ip)}`);
 }
@@ -105,19 +108,24 @@ export async function stateSet(
       'VELLUM_VALIDATION',
       `unknown entity type ${JSON.stringify(type)}: use ${EntityType.options.join(', ')}`,
     );
-  const state = await withTaskStore(context, (store) =>
-    store.states.transition(parsed.data, id, {
-      to: {
-        status,
-        ...(options.phase === undefined ? {} : { phase: options.phase as string }),
-        ...(options.assignedTo === undefined ? {} : { assigned_to: options.assignedTo as string }),
-        ...(options.progress === undefined
-          ? {}
-          : { progress_percentage: options.progress as number }),
-      },
-      changed_by: options.by as string,
-      reason: options.reason as string,
-    }),
+  const state = await withTaskStore(
+    context,
+    (store) =>
+      store.states.transition(parsed.data, id, {
+        to: {
+          status,
+          ...(options.phase === undefined ? {} : { phase: options.phase as string }),
+          ...(options.assignedTo === undefined
+            ? {}
+            : { assigned_to: options.assignedTo as string }),
+          ...(options.progress === undefined
+            ? {}
+            : { progress_percentage: options.progress as number }),
+        },
+        changed_by: options.by as string,
+        reason: options.reason as string,
+      }),
+    'create',
   );
   emit(context, state, () => `${type} ${id}: ${pc.bold(state.current_state.status)}`);
 }
@@ -150,10 +158,13 @@ export async function sessionStart(
   _args: string[],
   options: Record<string, unknown>,
 ): Promise<void> {
-  const session = await withTaskStore(context, (store) =>
-    store.sessions.start(
-      options.persona === undefined ? {} : { active_persona: options.persona as string },
-    ),
+  const session = await withTaskStore(
+    context,
+    (store) =>
+      store.sessions.start(
+        options.persona === undefined ? {} : { active_persona: options.persona as string },
+      ),
+    'create',
   );
   emit(context, session, () => `${pc.green('started')} ${session.session_id}`);
 }
@@ -218,12 +229,15 @@ export async function workflowStart(
     const [step_id = '', step_type = 'task'] = spec.split(':');
     return { step_id, step_type: step_type as 'task' };
   });
-  const wf = await withTaskStore(context, (store) =>
-    store.workflows.start({
-      workflow_type: type,
-      initiated_by: options.by as WorkflowExecution['initiated_by'],
-      steps,
-    }),
+  const wf = await withTaskStore(
+    context,
+    (store) =>
+      store.workflows.start({
+        workflow_type: type,
+        initiated_by: options.by as WorkflowExecution['initiated_by'],
+        steps,
+      }),
+    'create',
   );
   emit(context, wf, () => `${pc.green('started')} ${wfLine(wf)}`);
 }

@@ -2,6 +2,7 @@ import pc from 'picocolors';
 import type { ExternalIdMapper, ExternalTool } from '@vellum/external-ids';
 import type { Context } from '../context.js';
 import { CliError, emit } from '../output.js';
+import { requireDir } from './open.js';
 
 /**
  * Runs `work` on the project's spec 003 mapper. A state file that cannot be
@@ -29,6 +30,10 @@ async function withMapper<T>(
     );
   }
 }
+
+/** A read needs the state folder: creating it would hide a mistyped --root or --ids-dir. */
+const requireIds = (context: Context): Promise<void> =>
+  requireDir(context.idsDir, 'run `vellum ids map` to start one, or pass --root');
 
 export async function reset(context: Context, [target = '']: string[]): Promise<void> {
   const { RESET_TARGETS } = await import('@vellum/external-ids');
@@ -89,12 +94,14 @@ export async function record(
 export async function get(context: Context, [internalId = '', toolName]: string[]): Promise<void> {
   if (toolName !== undefined) {
     const chosen = await tool(toolName);
+    await requireIds(context);
     const externalId = await withMapper(context, (ids) => ids.getExternal(internalId, chosen));
     if (externalId === undefined)
       throw new CliError('VELLUM_NOT_FOUND', `${internalId} has no ${toolName} id`);
     emit(context, { internalId, tool: toolName, externalId }, () => externalId);
     return;
   }
+  await requireIds(context);
   const entry = (await withMapper(context, (ids) => ids.list())).find(
     (e) => e.internalId === internalId,
   );
@@ -112,6 +119,7 @@ export async function reverse(
   [toolName, externalId = '']: string[],
 ): Promise<void> {
   const chosen = await tool(toolName);
+  await requireIds(context);
   const internalId = await withMapper(context, (ids) => ids.getInternal(chosen, externalId));
   if (internalId === undefined)
     throw new CliError('VELLUM_NOT_FOUND', `no task has ${toolName ?? ''} id ${externalId}`);
@@ -119,6 +127,7 @@ export async function reverse(
 }
 
 export async function list(context: Context): Promise<void> {
+  await requireIds(context);
   const entries = await withMapper(context, (ids) => ids.list());
   emit(
     context,
@@ -140,6 +149,7 @@ export async function unmap(
   [internalId = '', toolName]: string[],
 ): Promise<void> {
   const chosen = toolName === undefined ? undefined : await tool(toolName);
+  await requireIds(context);
   const removed = await withMapper(context, (ids) => ids.unmap(internalId, chosen));
   if (!removed)
     throw new CliError(

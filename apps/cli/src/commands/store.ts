@@ -4,7 +4,7 @@ import pc from 'picocolors';
 import type { Context } from '../context.js';
 import { CliError, emit } from '../output.js';
 import { progress } from '../progress.js';
-import { withTaskStore } from './open.js';
+import { requireTaskStore, withTaskStore } from './open.js';
 
 export async function indexVerify(context: Context): Promise<void> {
   const report = await withTaskStore(context, async (store) => {
@@ -58,7 +58,9 @@ export async function indexRebuild(context: Context): Promise<void> {
   emit(context, { rebuilt }, () => `${pc.green('rebuilt')} ${rebuilt.join(', ')}`);
 }
 
+/** The journal folders, one per collection used so far. */
 async function journals(context: Context): Promise<{ name: string; dir: string }[]> {
+  await requireTaskStore(context);
   const walDir = join(context.tasksDir, 'wal');
   const entries = await readdir(walDir, { withFileTypes: true }).catch(() => []);
   return entries
