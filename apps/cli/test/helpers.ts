@@ -229,23 +229,15 @@ export async function writeLines(path: string, lines: readonly unknown[]): Promi
 const isLock = (rel: string): boolean => rel.split('/').some((part) => part.includes('.lock'));
 
 /**
- * The store's operations log (`.ap-state/metrics/YYYY-MM-DD.jsonl`, one line per
- * operation with its `status`, failures included): append-only by design, compared
- * separately (see `expectSameStore`).
+ * Relative path -> content (latin1: byte for byte), `<dir>` for directories.
+ * The operations log (`.ap-state/metrics/YYYY-MM-DD.jsonl`) is a file like the
+ * others: a failed command appends nothing to it.
  */
-const isOpsLog = (rel: string): boolean => /(^|\/)\.ap-state\/metrics\/[^/]+\.jsonl$/.test(rel);
-
-export interface Snapshot {
-  /** Relative path -> content (latin1: byte for byte), `<dir>` for directories. */
-  files: Record<string, string>;
-  /** The operations log, apart. */
-  opsLog: Record<string, string>;
-}
+export type Snapshot = Record<string, string>;
 
 /** Every file and directory under `dir` with its exact bytes, lock files excluded. */
 export async function snapshot(dir: string): Promise<Snapshot> {
-  const files: Record<string, string> = {};
-  const opsLog: Record<string, string> = {};
+  const files: Snapshot = {};
   const walk = async (at: string): Promise<void> => {
     const entries = await readdir(at, { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
@@ -256,27 +248,17 @@ export async function snapshot(dir: string): Promise<Snapshot> {
         files[`${rel}/`] = '<dir>';
         await walk(full);
       } else {
-        const content = (await readFile(full)).toString('latin1');
-        if (isOpsLog(rel)) opsLog[rel] = content;
-        else files[rel] = content;
+        files[rel] = (await readFile(full)).toString('latin1');
       }
     }
   };
   await walk(dir);
-  return { files, opsLog };
+  return files;
 }
 
-/**
- * The store is byte-identical (every file and directory, lock files aside), and
- * the operations log only grew: lines appended, none changed.
- */
+/** Every file and directory is byte-identical (lock files aside), the operations log included. */
 export function expectSameStore(before: Snapshot, after: Snapshot, what: string): void {
-  expect(after.files, `${what}: the files changed`).toEqual(before.files);
-  for (const [path, old] of Object.entries(before.opsLog)) {
-    const now = after.opsLog[path];
-    expect(now, `${what}: ${path} disappeared`).toBeDefined();
-    expect(now?.startsWith(old), `${what}: ${path} was rewritten, not appended to`).toBe(true);
-  }
+  expect(after, `${what}: the files changed`).toEqual(before);
 }
 
 // ---------------------------------------------------------------------------

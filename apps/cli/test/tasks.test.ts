@@ -456,8 +456,20 @@ describe.concurrent('vellum tasks', { timeout: SUITE_TIMEOUT_MS }, () => {
 
   it('not found exits 3, conflicts 4, usage errors 2; the store stays byte-identical', async () => {
     const { root, v } = await seeded('tasks-not-found');
+    await useEveryCollection(v);
     await expectRefusals(root, v, [
       [['tasks', 'get', MISSING], 3, 'VELLUM_NOT_FOUND', MISSING],
+      // the other collections: nothing found is a failure, and records no metrics either
+      [['integrations', 'get', 'IP-404'], 3, 'VELLUM_NOT_FOUND', 'IP-404'],
+      [['state', 'get', 'story', 'STORY-404'], 3, 'VELLUM_NOT_FOUND', 'STORY-404'],
+      [['sessions', 'get', 'no-such-session'], 3, 'VELLUM_NOT_FOUND', 'no-such-session'],
+      [['workflows', 'get', 'no-such-workflow'], 3, 'VELLUM_NOT_FOUND', 'no-such-workflow'],
+      [
+        ['workflows', 'step', 'no-such-workflow', 'plan', 'running'],
+        3,
+        'VELLUM_NOT_FOUND',
+        'no-such-workflow',
+      ],
       // an id that is taken: a conflict, as when two processes create the same task
       [['tasks', 'add', 'x', '--id', 'TASK-001-001'], 4, 'VELLUM_CONFLICT', 'already exists'],
       [['tasks', 'add', 'x', '--id', 'TASK-001-002'], 4, 'VELLUM_CONFLICT', 'TASK-001-002'],

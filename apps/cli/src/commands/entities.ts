@@ -11,6 +11,12 @@ function endpoint(value: unknown, option: string): { type: string; name: string 
   return { type, name: rest.join(':') };
 }
 
+/** Thrown while the store is open, so that the failed command records no metrics. */
+function found<T>(value: T | undefined, message: string): T {
+  if (value === undefined) throw new CliError('VELLUM_NOT_FOUND', message);
+  return value;
+}
+
 function json(text: unknown, option: string): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
   try {
@@ -60,8 +66,9 @@ export async function integrationList(
 }
 
 export async function integrationGet(context: Context, [id = '']: string[]): Promise<void> {
-  const ip = await withTaskStore(context, (store) => store.integrations.get(id));
-  if (ip === undefined) throw new CliError('VELLUM_NOT_FOUND', `no integration point ${id}`);
+  const ip = await withTaskStore(context, async (store) =>
+    found(await store.integrations.get(id), `no integration point ${id}`),
+  );
   emit(context, ip, () => JSON.stringify(ip, null, 2));
 }
 
@@ -91,8 +98,9 @@ export async function integrationRecord(
 }
 
 export async function stateGet(context: Context, [type = '', id = '']: string[]): Promise<void> {
-  const state = await withTaskStore(context, (store) => store.states.get(type as EntityType, id));
-  if (state === undefined) throw new CliError('VELLUM_NOT_FOUND', `no state for ${type} ${id}`);
+  const state = await withTaskStore(context, async (store) =>
+    found(await store.states.get(type as EntityType, id), `no state for ${type} ${id}`),
+  );
   emit(context, state, () => JSON.stringify(state, null, 2));
 }
 
@@ -212,8 +220,9 @@ export async function sessionList(
 }
 
 export async function sessionGet(context: Context, [id = '']: string[]): Promise<void> {
-  const session = await withTaskStore(context, (store) => store.sessions.get(id));
-  if (session === undefined) throw new CliError('VELLUM_NOT_FOUND', `no session ${id}`);
+  const session = await withTaskStore(context, async (store) =>
+    found(await store.sessions.get(id), `no session ${id}`),
+  );
   emit(context, session, () => JSON.stringify(session, null, 2));
 }
 
@@ -278,7 +287,8 @@ export async function workflowList(
 }
 
 export async function workflowGet(context: Context, [id = '']: string[]): Promise<void> {
-  const wf = await withTaskStore(context, (store) => store.workflows.get(id));
-  if (wf === undefined) throw new CliError('VELLUM_NOT_FOUND', `no workflow ${id}`);
+  const wf = await withTaskStore(context, async (store) =>
+    found(await store.workflows.get(id), `no workflow ${id}`),
+  );
   emit(context, wf, () => JSON.stringify(wf, null, 2));
 }

@@ -46,13 +46,35 @@ export async function health(context: Context): Promise<void> {
     const checked = await checkHealth({ root: store.root, collections, backupDir: store.root });
     const issues = [...opened, ...checked.issues];
     const status = opened.some((i) => i.severity === 'error') ? 'failing' : checked.status;
-    return {
+    const report: HealthSummary = {
       status,
       checkedAt: checked.checkedAt,
       issues,
       checks: Object.fromEntries(Object.entries(checked.checks).map(([k, v]) => [k, v.status])),
     };
+    if (report.status === 'failing') {
+      // Reported (and failed) while the store is open: a failing check records no metrics.
+      show(context, report);
+      throw new CliError(
+        'VELLUM_UNHEALTHY',
+        `${report.issues.filter((i) => i.severity === 'error').length} problem(s) found: see above; \`vellum backup restore\` brings back a verified state`,
+        undefined,
+        { reported: true },
+      );
+    }
+    return report;
   });
+  show(context, report);
+}
+
+interface HealthSummary {
+  status: string;
+  checkedAt: string;
+  issues: HealthIssue[];
+  checks: Record<string, string>;
+}
+
+function show(context: Context, report: HealthSummary): void {
   emit(context, report, () => {
     const head =
       report.status === 'ok'
@@ -65,12 +87,4 @@ export async function health(context: Context): Promise<void> {
     );
     return [`${head} (${Object.keys(report.checks).length} checks)`, ...lines].join('\n');
   });
-  if (report.status === 'failing') {
-    throw new CliError(
-      'VELLUM_UNHEALTHY',
-      `${report.issues.filter((i) => i.severity === 'error').length} problem(s) found: see above; \`vellum backup restore\` brings back a verified state`,
-      undefined,
-      { reported: true },
-    );
-  }
 }

@@ -24,7 +24,11 @@ export function requireTaskStore(context: Context): Promise<void> {
   return requireDir(context.tasksDir, 'run `vellum tasks add` to start one, or pass --root');
 }
 
-/** Opens the `.ap-state` store, runs `work`, and always closes it (materializing what changed). */
+/**
+ * Opens the `.ap-state` store, runs `work`, and always closes it (materializing
+ * what changed). The operations' metrics are written only when `work`
+ * succeeds: a failed command leaves the store byte-identical.
+ */
 export async function withTaskStore<T>(
   context: Context,
   work: (store: TaskStore) => Promise<T>,
@@ -32,10 +36,18 @@ export async function withTaskStore<T>(
 ): Promise<T> {
   if (access === 'read') await requireTaskStore(context);
   const { TaskStore } = await import('@vellum/tasks');
-  const store = await TaskStore.open({ root: context.tasksDir, lockTimeout: context.lockTimeout });
+  const store = await TaskStore.open({
+    root: context.tasksDir,
+    lockTimeout: context.lockTimeout,
+    metrics: 'on-close',
+  });
+  let result: T;
   try {
-    return await work(store);
-  } finally {
-    await store.close();
+    result = await work(store);
+  } catch (error) {
+    await store.close({ discardMetrics: true });
+    throw error;
   }
+  await store.close();
+  return result;
 }
