@@ -27,6 +27,7 @@ const BY_CODE: Record<string, number> = {
   VELLUM_MIGRATION_IN_PROGRESS: EXIT.conflict,
   VELLUM_BACKUP_EXISTS: EXIT.conflict,
   VELLUM_CORRUPT_FILE: EXIT.corruption,
+  VELLUM_INDEX_DRIFT: EXIT.corruption,
   VELLUM_TORN_TAIL: EXIT.corruption,
   VELLUM_JOURNAL_CORRUPT: EXIT.corruption,
   VELLUM_BACKUP_CORRUPT: EXIT.corruption,

@@ -70,6 +70,7 @@ const NEXT_STEP: Record<string, string> = {
   VELLUM_CONFLICT: 'read the document again and retry',
   VELLUM_LOCK_TIMEOUT: 'another process holds the store; retry when it is done',
   VELLUM_CORRUPT_FILE: 'run `vellum health`, then `vellum backup restore` or fix the file',
+  VELLUM_INDEX_DRIFT: 'run `vellum index rebuild`',
   VELLUM_JOURNAL_CORRUPT: 'run `vellum journal verify`, then restore a backup',
   VELLUM_TORN_TAIL: 'run `vellum journal repair`',
   VELLUM_STATE_UNREADABLE: 'restore a backup of the state files, or reset them explicitly',

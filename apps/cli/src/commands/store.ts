@@ -1,29 +1,26 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pc from 'picocolors';
+import type { IndexCheck, LegacyIndexReport } from '@vellum/tasks';
 import type { Context } from '../context.js';
 import { CliError, emit } from '../output.js';
 import { progress } from '../progress.js';
 import { requireTaskStore, withTaskStore } from './open.js';
 
-export async function indexVerify(context: Context): Promise<void> {
-  const report = await withTaskStore(context, async (store) => {
-    const out: Record<string, Record<string, { ok: boolean; missing: number; extra: number }>> = {};
-    for (const collection of await store.collections())
-      out[collection.name] = await collection.verifyIndexes();
-    return { collections: out, legacy: await store.checkLegacyIndexes() };
-  });
-  const bad = Object.entries(report.collections).flatMap(([c, indexes]) =>
-    Object.entries(indexes)
-      .filter(([, r]) => !r.ok)
-      .map(([i]) => `${c}.${i}`),
-  );
-  emit(context, { ok: bad.length === 0, ...report }, () =>
+interface IndexVerifyReport {
+  ok: boolean;
+  collections: Record<string, Record<string, IndexCheck>>;
+  legacy: LegacyIndexReport[];
+}
+
+function showIndexReport(context: Context, report: IndexVerifyReport): void {
+  emit(context, report, () =>
     [
       ...Object.entries(report.collections).flatMap(([c, indexes]) =>
-        Object.entries(indexes).map(
-          ([i, r]) =>
-            `${r.ok ? pc.green('ok  ') : pc.red('DRIFT')} ${c}.${i}${r.ok ? '' : ` (${r.missing} missing, ${r.extra} extra)`}`,
+        Object.entries(indexes).map(([i, r]) =>
+          r.ok
+            ? `${pc.green('ok  ')} ${c}.${i}`
+            : `${pc.red('DRIFT')} ${c}.${i}${r.missing + r.extra > 0 ? ` (${r.missing} missing, ${r.extra} extra)` : ''}${r.file === 'ok' || r.path === undefined ? '' : `: ${r.path} is ${r.file === 'drift' ? 'out of step with the documents' : r.file}`}`,
         ),
       ),
       ...report.legacy.map(
@@ -31,13 +28,32 @@ export async function indexVerify(context: Context): Promise<void> {
       ),
     ].join('\n'),
   );
-  if (bad.length > 0)
-    throw new CliError(
-      'VELLUM_CORRUPT_FILE',
-      `index drift in ${bad.join(', ')}: run \`vellum index rebuild\``,
-      undefined,
-      { reported: true },
+}
+
+/**
+ * Compares every index, in memory and in its file, with the documents. A
+ * drifted index exits 5 naming the file; only `index rebuild` rewrites it.
+ */
+export async function indexVerify(context: Context): Promise<void> {
+  const report = await withTaskStore(context, async (store) => {
+    const collections = await store.verifyIndexes();
+    const legacy = await store.checkLegacyIndexes();
+    const bad = Object.entries(collections).flatMap(([c, indexes]) =>
+      Object.entries(indexes)
+        .filter(([, r]) => !r.ok)
+        .map(([i, r]) => `${c}.${i}${r.path === undefined ? '' : ` in ${r.path}`}`),
     );
+    const found: IndexVerifyReport = { ok: bad.length === 0, collections, legacy };
+    if (bad.length > 0) {
+      // Reported while the store is open: the failed check records no metrics.
+      showIndexReport(context, found);
+      throw new CliError('VELLUM_INDEX_DRIFT', `index drift: ${bad.join(', ')}`, undefined, {
+        reported: true,
+      });
+    }
+    return found;
+  });
+  showIndexReport(context, report);
 }
 
 export async function indexRebuild(context: Context): Promise<void> {
