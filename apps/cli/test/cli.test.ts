@@ -299,6 +299,7 @@ describe.concurrent('the vellum CLI', { timeout: SUITE_TIMEOUT_MS }, () => {
       ['journal', 'verify'],
       ['backup', 'list'],
       ['migrate', 'status'],
+      ['ids', 'map', 'TASK-001-001', 'jira'],
     ];
     const runs = await mapLimit(reads, 4, (args) =>
       run(['--root', root, ...args, ...(args[0] === 'tasks' ? ['--json'] : [])]),

@@ -15,6 +15,8 @@ import {
   okJson,
   removeTempRoots,
   snapshot,
+  seeded,
+  storyTasks,
   SUITE_TIMEOUT_MS,
   tempRoot,
   vellumIn,
@@ -466,6 +468,7 @@ describe.concurrent('spec 000 entities', { timeout: SUITE_TIMEOUT_MS }, () => {
       3,
       'VELLUM_NOT_FOUND',
     );
+
     expectJsonError(await v('workflows', 'finish', id, 'done', '--json'), 2, 'VELLUM_VALIDATION');
     expectJsonError(
       await v('workflows', 'step', first ?? '', 'plan', 'flying', '--json'),
@@ -482,8 +485,8 @@ interface Mapping {
 
 describe.concurrent('vellum ids', { timeout: SUITE_TIMEOUT_MS }, () => {
   it('map, record, get, reverse, list, unmap, in human and --json form', async () => {
-    const root = await tempRoot('ids');
-    const v = vellumIn(root);
+    // only a task of the store gets an id
+    const { root, v } = await seeded('ids', storyTasks(6));
     const state = join(root, '.claude', 'state');
 
     // map: allocates per tool (and per project key), idempotent
@@ -607,8 +610,7 @@ describe.concurrent('vellum ids', { timeout: SUITE_TIMEOUT_MS }, () => {
   });
 
   it('errors: conflict exits 4, not found 3, validation 2, unreadable state 5', async () => {
-    const root = await tempRoot('ids-errors');
-    const v = vellumIn(root);
+    const { root, v } = await seeded('ids-errors', storyTasks(9));
     const state = join(root, '.claude', 'state');
     okJson(await v('ids', 'map', 'TASK-001-001', 'jira', '--project', 'PROJ', '--json'));
     okJson(await v('ids', 'record', 'TASK-001-002', 'github', '234', '--json'));
@@ -640,6 +642,17 @@ describe.concurrent('vellum ids', { timeout: SUITE_TIMEOUT_MS }, () => {
     expectHumanError(await v('ids', 'get', 'TASK-001-001', 'github'), 3, 'VELLUM_NOT_FOUND');
     expectJsonError(await v('ids', 'reverse', 'jira', 'PROJ-99', '--json'), 3, 'VELLUM_NOT_FOUND');
     expectJsonError(await v('ids', 'unmap', 'TASK-404-404', '--json'), 3, 'VELLUM_NOT_FOUND');
+    // no id for a task the store does not have
+    const unknown = expectJsonError(
+      await v('ids', 'map', 'TASK-404-404', 'jira', '--json'),
+      3,
+      'VELLUM_NOT_FOUND',
+    );
+    expect(unknown.error.message).toContain('no task TASK-404-404');
+    expect(
+      expectHumanError(await v('ids', 'map', 'TASK-001-404', 'github'), 3, 'VELLUM_NOT_FOUND')
+        .stderr,
+    ).toContain('TASK-001-404');
 
     // validation
     expect(

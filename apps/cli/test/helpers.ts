@@ -337,11 +337,25 @@ export const SEED_TASKS = [
   },
 ] as const;
 
-/** A fresh root holding the seed tasks, written by one `vellum tasks batch` (one spawn). */
-export async function seeded(label: string): Promise<{ root: string; v: Vellum }> {
+/** `TASK-001-001` ... `TASK-001-<count>`, pending, for commands that need tasks to exist. */
+export function storyTasks(count: number): Record<string, unknown>[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `TASK-001-${String(i + 1).padStart(3, '0')}`,
+    content: `Task ${i + 1}`,
+    status: 'pending',
+    priority: 'medium',
+    metadata: { created_at: '2026-01-05T10:00:00.000Z', updated_at: '2026-01-05T10:00:00.000Z' },
+  }));
+}
+
+/** A fresh root holding `tasks` (default the seed tasks), written by one `vellum tasks batch` (one spawn). */
+export async function seeded(
+  label: string,
+  tasks: readonly unknown[] = SEED_TASKS,
+): Promise<{ root: string; v: Vellum }> {
   const root = await tempRoot(label);
   const v = vellumIn(root);
-  const file = await writeLines(join(root, 'seed.jsonl'), SEED_TASKS);
+  const file = await writeLines(join(root, 'seed.jsonl'), tasks);
   expectExit(await v('tasks', 'batch', file, '--quiet'), 0);
   return { root, v };
 }

@@ -1,8 +1,8 @@
 import pc from 'picocolors';
-import type { ExternalIdMapper, ExternalTool } from '@vellum/external-ids';
+import type { ExternalIdMapper, ExternalIdMapperOptions, ExternalTool } from '@vellum/external-ids';
 import type { Context } from '../context.js';
 import { CliError, emit } from '../output.js';
-import { requireDir } from './open.js';
+import { requireDir, withTaskStore } from './open.js';
 
 /**
  * Runs `work` on the project's spec 003 mapper. A state file that cannot be
@@ -12,11 +12,13 @@ import { requireDir } from './open.js';
 async function withMapper<T>(
   context: Context,
   work: (ids: ExternalIdMapper) => Promise<T>,
+  taskExists?: ExternalIdMapperOptions['taskExists'],
 ): Promise<T> {
   const { ExternalIdMapper, StateUnreadableError } = await import('@vellum/external-ids');
   const ids = new ExternalIdMapper({
     stateDir: context.idsDir,
     lockTimeoutMs: context.lockTimeout,
+    taskExists,
   });
   try {
     return await work(ids);
@@ -68,8 +70,13 @@ export async function map(
   options: Record<string, unknown>,
 ): Promise<void> {
   const chosen = await tool(toolName);
-  const externalId = await withMapper(context, (ids) =>
-    ids.mapToExternal(internalId, chosen, options.project as string | undefined),
+  // Only a task of the store gets an id: the check and the mapping share one open store.
+  const externalId = await withTaskStore(context, (store) =>
+    withMapper(
+      context,
+      (ids) => ids.mapToExternal(internalId, chosen, options.project as string | undefined),
+      async (id) => (await store.tasks.get(id)) !== undefined,
+    ),
   );
   emit(
     context,
