@@ -67,7 +67,7 @@ interface ErrorLike {
 const NEXT_STEP: Record<string, string> = {
   VELLUM_VALIDATION: 'fix the input and run the command again',
   VELLUM_NOT_FOUND: 'check the name or id; the list commands show what exists',
-  VELLUM_CONFLICT: 'read the document again and retry',
+  VELLUM_CONFLICT: 'it changed or exists already: read it again (get, list) and retry',
   VELLUM_LOCK_TIMEOUT: 'another process holds the store; retry when it is done',
   VELLUM_CORRUPT_FILE: 'run `vellum health`, then `vellum backup restore` or fix the file',
   VELLUM_INDEX_DRIFT: 'run `vellum index rebuild`',

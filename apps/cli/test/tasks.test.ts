@@ -78,6 +78,8 @@ async function expectRefusals(root: string, v: Vellum, cases: readonly Refusal[]
         expect(human.stderr, what).toMatch(/\(check the [^\n]*\)\n$/);
       if (code === 'VELLUM_VALIDATION')
         expect(human.stderr, what).toMatch(/\(fix the input and run the command again\)\n$/);
+      if (code === 'VELLUM_CONFLICT')
+        expect(human.stderr, what).toMatch(/\(it changed or exists already: [^\n]*\)\n$/);
     } else {
       const json = expectJsonError(await v(...args, '--json'), exit, code);
       said(json.error.message);
