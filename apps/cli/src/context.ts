@@ -10,12 +10,15 @@ export interface Context extends OutputOptions {
   tasksDir: string;
   /** Spec 003's state folder. */
   idsDir: string;
+  /** How long to wait for another process's lock; `undefined`: each store's default. */
+  lockTimeout: number | undefined;
 }
 
 interface GlobalOptions {
   root?: string;
   tasksDir?: string;
   idsDir?: string;
+  lockTimeout?: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -27,6 +30,7 @@ export function contextOf(command: Command): Context {
     root,
     tasksDir: resolve(root, options.tasksDir ?? '.ap-state'),
     idsDir: resolve(root, options.idsDir ?? '.claude/state'),
+    lockTimeout: options.lockTimeout,
     json: options.json === true,
     quiet: options.quiet === true,
   };

@@ -6,9 +6,31 @@ export interface OutputOptions {
   quiet: boolean;
 }
 
+/** The members of an error that say where and what, for `details`. */
+const DETAIL_KEYS = ['path', 'backupPath', 'line', 'column', 'issues'] as const;
+
+/**
+ * The machine-readable facts of an error (`path`, `line`, `issues`...), and
+ * those of its `cause` under `cause`: what `--json` reports as `details`.
+ */
+export function detailsOf(error: unknown): Record<string, unknown> | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as Record<string, unknown>;
+  const details: Record<string, unknown> = {};
+  for (const key of DETAIL_KEYS) {
+    const value = e[key];
+    // CorruptFileError always has `issues`, mostly empty: nothing to tell.
+    if (value !== undefined && !(Array.isArray(value) && value.length === 0)) details[key] = value;
+  }
+  const cause = detailsOf(e.cause);
+  if (cause !== undefined) details.cause = cause;
+  return Object.keys(details).length === 0 ? undefined : details;
+}
+
 /** An error the CLI itself raises: bad usage, or something missing. */
 export class CliError extends Error {
   readonly code: string;
+  /** Given, or else those of `cause`: rewording a library's error must not lose where it happened. */
   readonly details: unknown;
   /** The command already printed its result (a report that found problems): with `--json`, nothing more goes to stdout. */
   readonly reported: boolean;
@@ -16,11 +38,11 @@ export class CliError extends Error {
     code: string,
     message: string,
     details?: unknown,
-    options: { reported?: boolean } = {},
+    options: { reported?: boolean; cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.details = details;
+    this.details = details ?? detailsOf(options.cause);
     this.reported = options.reported === true;
   }
 }
@@ -39,17 +61,16 @@ export function emit(options: OutputOptions, data: unknown, human: () => string)
 interface ErrorLike {
   code?: unknown;
   message?: unknown;
-  issues?: unknown;
-  path?: unknown;
   details?: unknown;
 }
 
 const NEXT_STEP: Record<string, string> = {
   VELLUM_VALIDATION: 'fix the input and run the command again',
   VELLUM_NOT_FOUND: 'check the name or id; the list commands show what exists',
-  VELLUM_CONFLICT: 'read the document again and retry',
+  VELLUM_CONFLICT: 'it changed or exists already: read it again (get, list) and retry',
   VELLUM_LOCK_TIMEOUT: 'another process holds the store; retry when it is done',
   VELLUM_CORRUPT_FILE: 'run `vellum health`, then `vellum backup restore` or fix the file',
+  VELLUM_INDEX_DRIFT: 'run `vellum index rebuild`',
   VELLUM_JOURNAL_CORRUPT: 'run `vellum journal verify`, then restore a backup',
   VELLUM_TORN_TAIL: 'run `vellum journal repair`',
   VELLUM_STATE_UNREADABLE: 'restore a backup of the state files, or reset them explicitly',
@@ -67,13 +88,7 @@ export function reportError(options: OutputOptions, error: unknown): number {
   const code =
     typeof e.code === 'string' && e.code.startsWith('VELLUM_') ? e.code : 'VELLUM_FAILED';
   const message = typeof e.message === 'string' ? e.message : String(error);
-  const details =
-    e.details ??
-    (e.issues !== undefined
-      ? { issues: e.issues }
-      : e.path !== undefined
-        ? { path: e.path }
-        : undefined);
+  const details = e.details ?? detailsOf(error);
   const reported = error instanceof CliError && error.reported;
   if (options.json) {
     // One JSON document on stdout: a report that found problems is that document.

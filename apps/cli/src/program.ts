@@ -603,6 +603,11 @@ export function buildProgram(version: string, writeErr: (text: string) => void):
     .option('--root <dir>', 'project root (default: the current directory)')
     .option('--tasks-dir <dir>', 'spec 000 state folder, relative to the root', '.ap-state')
     .option('--ids-dir <dir>', 'spec 003 state folder, relative to the root', '.claude/state')
+    .option(
+      '--lock-timeout <ms>',
+      'wait this long for a lock another process holds, then exit 4 (default 10000)',
+      integer('--lock-timeout'),
+    )
     .option('--json', 'machine output: one JSON document on stdout')
     .option('-q, --quiet', 'print nothing on success')
     .showSuggestionAfterError(true)

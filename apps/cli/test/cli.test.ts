@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withLock } from '@vellum/atomic-io';
+import { LOCK_NAME, MAPPING_FILE } from '@vellum/external-ids';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ANSI,
@@ -13,6 +14,7 @@ import {
   CLI_DIR,
   describeRun,
   expectExit,
+  expectHumanError,
   expectJsonError,
   expectOk,
   expectSameStore,
@@ -113,27 +115,46 @@ describe.concurrent('the vellum CLI', { timeout: SUITE_TIMEOUT_MS }, () => {
     expect(okJson<{ ok: boolean }>(await after('journal', 'verify', '--json')).ok).toBe(true);
   });
 
-  it('a lock held by another process: exit 4 (VELLUM_LOCK_TIMEOUT) after the timeout, nothing written', async () => {
-    // The CLI has no option for the lock timeout: it waits the store's default (10 s).
+  it('a lock held by another process: exit 4 (VELLUM_LOCK_TIMEOUT) after --lock-timeout, nothing written', async () => {
+    // "not acquired after <waited> ms": 1.5 s or a little more, not the stores' default 10 s
+    const WAITED_THE_TIMEOUT = /after (1[5-9]\d\d|[2-9]\d\d\d) ms/;
     const root = await tempRoot('lock');
     const v = vellumIn(root);
     expectExit(await v('tasks', 'add', 'Before', '--story', '1', '-q'), 0);
+    expectExit(await v('ids', 'map', 'TASK-001-001', 'jira', '-q'), 0);
     const before = await snapshot(root);
     const journal = join(root, '.ap-state', 'wal', 'tasks', 'journal');
-    // two commands wait for the lock at once: one with --json, one in human form
-    const [blocked, human] = await withLock(
+    const mapping = join(root, '.claude', 'state', MAPPING_FILE);
+    // commands wait for the locks at once: the tasks store's (with --json, and in human
+    // form) and the external ids'
+    const [[blocked, human], ids] = await withLock(
       journal,
       () =>
         Promise.all([
-          v('tasks', 'add', 'Blocked', '--story', '1', '--json'),
-          v('tasks', 'delete', 'TASK-001-001'),
+          Promise.all([
+            v('--lock-timeout', '1500', 'tasks', 'add', 'Blocked', '--story', '1', '--json'),
+            v('tasks', 'delete', 'TASK-001-001', '--lock-timeout', '1500'),
+          ]),
+          withLock(
+            mapping,
+            () => v('--lock-timeout', '1500', 'ids', 'record', 'TASK-001-001', 'github', '7'),
+            {
+              lockPath: join(root, '.claude', 'state', LOCK_NAME),
+              timeout: 5_000,
+            },
+          ),
         ]),
       { timeout: 5_000 },
     );
     const body = expectJsonError(blocked, 4, 'VELLUM_LOCK_TIMEOUT');
     expect(body.error.message).toContain(`held by pid ${process.pid}`);
+    expect(body.error.message).toMatch(WAITED_THE_TIMEOUT);
     expect(body.error.details).toEqual({ path: journal });
-    expect(blocked.ms).toBeGreaterThanOrEqual(1_000);
+    // waited the 1.5 s asked for, not the stores' default of 10 s
+    expect(blocked.ms).toBeGreaterThanOrEqual(1_500);
+    expect(blocked.ms).toBeLessThan(10_000);
+    expect(expectHumanError(ids, 4, 'VELLUM_LOCK_TIMEOUT').stderr).toMatch(WAITED_THE_TIMEOUT);
+    expect(ids.ms).toBeLessThan(10_000);
     expectExit(human, 4);
     expect(human.stderr).toMatch(
       /^error VELLUM_LOCK_TIMEOUT: .*\(another process holds the store; retry when it is done\)\n$/,
@@ -210,6 +231,7 @@ describe.concurrent('the vellum CLI', { timeout: SUITE_TIMEOUT_MS }, () => {
         /argument 'robot' is invalid/,
       ],
       [['tasks', 'list', '--limit', '-1'], /--limit must be a whole number >= 0, got "-1"/],
+      [['--lock-timeout', 'soon', 'tasks', 'list'], /--lock-timeout must be a whole number/],
       [['tasks', 'search', 'x', '--limit', 'many'], /--limit must be a whole number >= 0/],
       [
         ['integrations', 'record', 'IP-001', '--duration', 'slow'],
@@ -256,6 +278,55 @@ describe.concurrent('the vellum CLI', { timeout: SUITE_TIMEOUT_MS }, () => {
     }
     // none of them opened (or created) a store
     expect(existsSync(join(root, '.ap-state'))).toBe(false);
+  });
+
+  it('a --root without a store: commands that read exit 3 and create nothing; tasks add starts one', async () => {
+    const parent = await tempRoot('no-store');
+    const root = join(parent, 'typo');
+    const store = join(root, '.ap-state');
+    const reads = [
+      ['tasks', 'get', 'TASK-001-001'],
+      ['tasks', 'list'],
+      ['tasks', 'search', 'login'],
+      ['tasks', 'ready'],
+      ['tasks', 'update', 'TASK-001-001', '--status', 'blocked'],
+      ['integrations', 'list'],
+      ['state', 'get', 'story', 'STORY-001'],
+      ['sessions', 'list'],
+      ['workflows', 'get', 'x'],
+      ['health'],
+      ['index', 'verify'],
+      ['journal', 'verify'],
+      ['backup', 'list'],
+      ['migrate', 'status'],
+      ['ids', 'map', 'TASK-001-001', 'jira'],
+    ];
+    const runs = await mapLimit(reads, 4, (args) =>
+      run(['--root', root, ...args, ...(args[0] === 'tasks' ? ['--json'] : [])]),
+    );
+    for (const [i, result] of runs.entries()) {
+      const message =
+        reads[i]?.[0] === 'tasks'
+          ? expectJsonError(result, 3, 'VELLUM_NO_STORE').error.message
+          : expectHumanError(result, 3, 'VELLUM_NO_STORE').stderr;
+      expect(message, describeRun(result)).toContain(
+        `no store at ${store}: run \`vellum tasks add\` to start one, or pass --root`,
+      );
+    }
+    // the external ids: the same, for their own folder
+    const ids = expectHumanError(await run(['--root', root, 'ids', 'list']), 3, 'VELLUM_NO_STORE');
+    expect(ids.stderr).toContain(
+      `no store at ${join(root, '.claude', 'state')}: run \`vellum ids map\``,
+    );
+    expect(await readdir(parent)).toEqual([]);
+
+    // a command that adds something starts the store
+    expect(
+      okJson<{ id: string }>(
+        await run(['--root', root, 'tasks', 'add', 'First', '--story', '1', '--json']),
+      ).id,
+    ).toBe('TASK-001-001');
+    expect(existsSync(join(store, 'tasks', 'active', 'TASK-001-001.json'))).toBe(true);
   });
 
   it('a missing command is a usage error (exit 2); help asked for is not', async () => {

@@ -15,6 +15,8 @@ import {
   okJson,
   removeTempRoots,
   snapshot,
+  seeded,
+  storyTasks,
   SUITE_TIMEOUT_MS,
   tempRoot,
   vellumIn,
@@ -192,6 +194,7 @@ describe.concurrent('spec 000 entities', { timeout: SUITE_TIMEOUT_MS }, () => {
       'VELLUM_NOT_FOUND',
     );
     // (bad --type, --source and ids: see the errors test in tasks.test.ts)
+    // an id that is taken: a conflict
     expectJsonError(
       await v(
         'integrations',
@@ -206,8 +209,8 @@ describe.concurrent('spec 000 entities', { timeout: SUITE_TIMEOUT_MS }, () => {
         'IP-010',
         '--json',
       ),
-      2,
-      'VELLUM_VALIDATION',
+      4,
+      'VELLUM_CONFLICT',
     );
   });
 
@@ -414,6 +417,14 @@ describe.concurrent('spec 000 entities', { timeout: SUITE_TIMEOUT_MS }, () => {
     );
     expect(stepped.steps.map((s) => s.status)).toEqual(['completed', 'pending']);
     okJson(await v('workflows', 'step', id, 'ship', 'skipped', '--json'));
+    // a step the workflow does not have is not found, not bad input
+    expect(
+      expectJsonError(
+        await v('workflows', 'step', id, 'deploy', 'running', '--json'),
+        3,
+        'VELLUM_NOT_FOUND',
+      ).error.message,
+    ).toContain('no step deploy');
 
     // list / get while running
     expect(
@@ -457,6 +468,7 @@ describe.concurrent('spec 000 entities', { timeout: SUITE_TIMEOUT_MS }, () => {
       3,
       'VELLUM_NOT_FOUND',
     );
+
     expectJsonError(await v('workflows', 'finish', id, 'done', '--json'), 2, 'VELLUM_VALIDATION');
     expectJsonError(
       await v('workflows', 'step', first ?? '', 'plan', 'flying', '--json'),
@@ -473,8 +485,8 @@ interface Mapping {
 
 describe.concurrent('vellum ids', { timeout: SUITE_TIMEOUT_MS }, () => {
   it('map, record, get, reverse, list, unmap, in human and --json form', async () => {
-    const root = await tempRoot('ids');
-    const v = vellumIn(root);
+    // only a task of the store gets an id
+    const { root, v } = await seeded('ids', storyTasks(6));
     const state = join(root, '.claude', 'state');
 
     // map: allocates per tool (and per project key), idempotent
@@ -598,8 +610,7 @@ describe.concurrent('vellum ids', { timeout: SUITE_TIMEOUT_MS }, () => {
   });
 
   it('errors: conflict exits 4, not found 3, validation 2, unreadable state 5', async () => {
-    const root = await tempRoot('ids-errors');
-    const v = vellumIn(root);
+    const { root, v } = await seeded('ids-errors', storyTasks(9));
     const state = join(root, '.claude', 'state');
     okJson(await v('ids', 'map', 'TASK-001-001', 'jira', '--project', 'PROJ', '--json'));
     okJson(await v('ids', 'record', 'TASK-001-002', 'github', '234', '--json'));
@@ -631,6 +642,17 @@ describe.concurrent('vellum ids', { timeout: SUITE_TIMEOUT_MS }, () => {
     expectHumanError(await v('ids', 'get', 'TASK-001-001', 'github'), 3, 'VELLUM_NOT_FOUND');
     expectJsonError(await v('ids', 'reverse', 'jira', 'PROJ-99', '--json'), 3, 'VELLUM_NOT_FOUND');
     expectJsonError(await v('ids', 'unmap', 'TASK-404-404', '--json'), 3, 'VELLUM_NOT_FOUND');
+    // no id for a task the store does not have
+    const unknown = expectJsonError(
+      await v('ids', 'map', 'TASK-404-404', 'jira', '--json'),
+      3,
+      'VELLUM_NOT_FOUND',
+    );
+    expect(unknown.error.message).toContain('no task TASK-404-404');
+    expect(
+      expectHumanError(await v('ids', 'map', 'TASK-001-404', 'github'), 3, 'VELLUM_NOT_FOUND')
+        .stderr,
+    ).toContain('TASK-001-404');
 
     // validation
     expect(
@@ -666,12 +688,22 @@ describe.concurrent('vellum ids', { timeout: SUITE_TIMEOUT_MS }, () => {
     await writeFile(join(state, 'external_id_mapping.json'), '{bad');
     await writeFile(join(state, 'external_id_mapping.json.bak'), '{bad');
     const broken = await snapshot(root);
+    const mappingFile = join(state, 'external_id_mapping.json');
     const unreadable = expectJsonError(
       await v('ids', 'map', 'TASK-001-009', 'jira', '--json'),
       5,
       'VELLUM_STATE_UNREADABLE',
     );
-    expect(unreadable.error.message).toContain(join(state, 'external_id_mapping.json'));
+    expect(unreadable.error.message).toContain(mappingFile);
+    // details say which files, and where the parse failed
+    const listed = expectJsonError(await v('ids', 'list', '--json'), 5, 'VELLUM_STATE_UNREADABLE');
+    for (const body of [unreadable, listed]) {
+      expect(body.error.details).toMatchObject({
+        path: mappingFile,
+        backupPath: `${mappingFile}.bak`,
+        cause: { path: expect.stringContaining(mappingFile) as unknown, line: 1 },
+      });
+    }
     const human = expectHumanError(await v('ids', 'list'), 5, 'VELLUM_STATE_UNREADABLE');
     expect(human.stderr).toContain('external_id_mapping.json');
     // the ways out it names are CLI commands, not library calls

@@ -81,7 +81,8 @@ describe.concurrent('store operations', { timeout: SUITE_TIMEOUT_MS }, () => {
       await v('journal', 'verify', '--json'),
     );
     expect(report.ok).toBe(true);
-    expect(report.journals.map((j) => j.name)).toEqual(COLLECTIONS);
+    // a collection gets its journal when first used: the seed used only tasks
+    expect(report.journals.map((j) => j.name)).toEqual(['tasks']);
     expect(report.journals.find((j) => j.name === 'tasks')).toMatchObject({
       ok: true,
       transactions: 1,
@@ -266,11 +267,69 @@ describe.concurrent('store operations', { timeout: SUITE_TIMEOUT_MS }, () => {
     expect(human.stderr).toContain('TASK-001-001.json');
   });
 
-  it('journal verify and repair on an empty root find nothing', async () => {
+  it('journal verify and repair where there is no store: exit 3, nothing created', async () => {
     const root = await tempRoot('empty');
     const v = vellumIn(root);
-    expect(expectOk(await v('journal', 'verify')).stdout).toBe('no journals\n');
-    expect(okJson(await v('journal', 'verify', '--json'))).toEqual({ ok: true, journals: [] });
-    expect(okJson(await v('journal', 'repair', '--json'))).toEqual({ repaired: [] });
+    const store = join(root, '.ap-state');
+    expect(expectHumanError(await v('journal', 'verify'), 3, 'VELLUM_NO_STORE').stderr).toBe(
+      `error VELLUM_NO_STORE: no store at ${store}: run \`vellum tasks add\` to start one, or pass --root\n`,
+    );
+    expect(
+      expectJsonError(await v('journal', 'repair', '--json'), 3, 'VELLUM_NO_STORE').error.details,
+    ).toEqual({ path: store });
+    expect(await readdir(root)).toEqual([]);
   });
+
+  it('index verify after a hand edit of an index file: exit 5 naming the file; index rebuild fixes it', async () => {
+    const { root, v } = await seeded('index-drift');
+    const byStatus = join(root, '.ap-state', 'tasks', 'index', 'by-status.json');
+    const good = await readFile(byStatus, 'utf8');
+    await writeFile(byStatus, '{"pending": ["TASK-001-001"]}\n');
+
+    const human = expectExit(await v('index', 'verify'), 5);
+    expect(human.stdout).toMatch(
+      new RegExp(`^DRIFT tasks\\.status: ${byStatus} is out of step`, 'm'),
+    );
+    expect(human.stdout).toMatch(/^ok {3}tasks\.priority$/m);
+    expect(human.stderr).toBe(
+      `error VELLUM_INDEX_DRIFT: index drift: tasks.status in ${byStatus} (run \`vellum index rebuild\`)\n`,
+    );
+
+    await writeFile(byStatus, '{"pending": ["TASK-001-001"]}\n');
+    const json = await v('index', 'verify', '--json');
+    expectExit(json, 5);
+    expect(json.stderr).toBe('');
+    const report = parseJson<{
+      ok: boolean;
+      collections: Record<string, Record<string, { ok: boolean; file: string; path?: string }>>;
+    }>(json);
+    expect(report.ok).toBe(false);
+    expect(report.collections.tasks?.status).toMatchObject({
+      ok: false,
+      file: 'drift',
+      path: byStatus,
+    });
+    expect(report.collections.tasks?.story).toMatchObject({ ok: true, file: 'ok' });
+
+    await writeFile(byStatus, '{"pending": ["TASK-001-001"]}\n');
+    expectOk(await v('index', 'rebuild', '--quiet'));
+    expect(JSON.parse(await readFile(byStatus, 'utf8'))).toEqual(JSON.parse(good));
+    expect(okJson<{ ok: boolean }>(await v('index', 'verify', '--json')).ok).toBe(true);
+  });
+
+  // Fails until @vellum/collection stops rewriting a drifted index file when it
+  // opens (it schedules the rewrite and close() performs it): `index verify`
+  // then heals what it reports, and a second verify says ok.
+  it.fails(
+    'index verify leaves a drifted index file as it found it, until index rebuild',
+    async () => {
+      const { root, v } = await seeded('index-drift-kept');
+      const byStatus = join(root, '.ap-state', 'tasks', 'index', 'by-status.json');
+      const edited = '{"pending": ["TASK-001-001"]}\n';
+      await writeFile(byStatus, edited);
+      expectExit(await v('index', 'verify', '--quiet'), 5);
+      expect(await readFile(byStatus, 'utf8')).toBe(edited);
+      expectExit(await v('index', 'verify', '--quiet'), 5);
+    },
+  );
 });

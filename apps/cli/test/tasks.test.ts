@@ -17,6 +17,7 @@ import {
   SEED_TASKS,
   seeded,
   snapshot,
+  useEveryCollection,
   SUITE_TIMEOUT_MS,
   tempRoot,
   vellumIn,
@@ -77,6 +78,8 @@ async function expectRefusals(root: string, v: Vellum, cases: readonly Refusal[]
         expect(human.stderr, what).toMatch(/\(check the [^\n]*\)\n$/);
       if (code === 'VELLUM_VALIDATION')
         expect(human.stderr, what).toMatch(/\(fix the input and run the command again\)\n$/);
+      if (code === 'VELLUM_CONFLICT')
+        expect(human.stderr, what).toMatch(/\(it changed or exists already: [^\n]*\)\n$/);
     } else {
       const json = expectJsonError(await v(...args, '--json'), exit, code);
       said(json.error.message);
@@ -453,10 +456,25 @@ describe.concurrent('vellum tasks', { timeout: SUITE_TIMEOUT_MS }, () => {
     });
   });
 
-  it('not found exits 3, usage errors exit 2; the store stays byte-identical', async () => {
+  it('not found exits 3, conflicts 4, usage errors 2; the store stays byte-identical', async () => {
     const { root, v } = await seeded('tasks-not-found');
+    await useEveryCollection(v);
     await expectRefusals(root, v, [
       [['tasks', 'get', MISSING], 3, 'VELLUM_NOT_FOUND', MISSING],
+      // the other collections: nothing found is a failure, and records no metrics either
+      [['integrations', 'get', 'IP-404'], 3, 'VELLUM_NOT_FOUND', 'IP-404'],
+      [['state', 'get', 'story', 'STORY-404'], 3, 'VELLUM_NOT_FOUND', 'STORY-404'],
+      [['sessions', 'get', 'no-such-session'], 3, 'VELLUM_NOT_FOUND', 'no-such-session'],
+      [['workflows', 'get', 'no-such-workflow'], 3, 'VELLUM_NOT_FOUND', 'no-such-workflow'],
+      [
+        ['workflows', 'step', 'no-such-workflow', 'plan', 'running'],
+        3,
+        'VELLUM_NOT_FOUND',
+        'no-such-workflow',
+      ],
+      // an id that is taken: a conflict, as when two processes create the same task
+      [['tasks', 'add', 'x', '--id', 'TASK-001-001'], 4, 'VELLUM_CONFLICT', 'already exists'],
+      [['tasks', 'add', 'x', '--id', 'TASK-001-002'], 4, 'VELLUM_CONFLICT', 'TASK-001-002'],
       [['tasks', 'update', MISSING, '--status', 'blocked'], 3, 'VELLUM_NOT_FOUND', MISSING],
       [['tasks', 'complete', MISSING], 3, 'VELLUM_NOT_FOUND', MISSING],
       [['tasks', 'delete', MISSING], 3, 'VELLUM_NOT_FOUND', MISSING],
@@ -500,7 +518,6 @@ describe.concurrent('vellum tasks', { timeout: SUITE_TIMEOUT_MS }, () => {
         'VELLUM_VALIDATION',
         'TASK-009-009',
       ],
-      [['tasks', 'add', 'x', '--id', 'TASK-001-001'], 2, 'VELLUM_VALIDATION', 'already exists'],
       [['tasks', 'add', 'x', '--parent', MISSING], 2, 'VELLUM_VALIDATION', MISSING],
       [['tasks', 'add', 'x', '--id', '../../escape'], 2, 'VELLUM_VALIDATION', 'id'],
       [['tasks', 'add', 'x', '--parent', '../TASK-001-001'], 2, 'VELLUM_VALIDATION', 'parent'],
@@ -530,6 +547,15 @@ describe.concurrent('vellum tasks', { timeout: SUITE_TIMEOUT_MS }, () => {
         'depends_on',
       ],
       [['tasks', 'list', '--cursor', 'not-a-cursor'], 2, 'VELLUM_VALIDATION', 'cursor'],
+      // a projection on a member tasks do not have would print `{}` for every task
+      [['tasks', 'list', '--fields', 'id,nope'], 2, 'VELLUM_VALIDATION', '"nope"'],
+      [['tasks', 'list', '--fields', 'stauts'], 2, 'VELLUM_VALIDATION', '"stauts"'],
+      [
+        ['tasks', 'get', 'TASK-001-001', '--fields', 'metdata.story_id'],
+        2,
+        'VELLUM_VALIDATION',
+        '"metdata.story_id"',
+      ],
     ]);
     // nothing escaped the store
     expect(existsSync(join(root, 'escape.json'))).toBe(false);
@@ -542,6 +568,7 @@ describe.concurrent('vellum tasks', { timeout: SUITE_TIMEOUT_MS }, () => {
 
   it('bad batch files, and bad input to the other stores, exit 2; the store stays byte-identical', async () => {
     const { root, v } = await seeded('tasks-bad-batch');
+    await useEveryCollection(v);
     okJson(await v('ids', 'map', 'TASK-001-001', 'jira', '--project', 'PROJ', '--json'));
     const file = async (name: string, content: string): Promise<string> => {
       await writeFile(join(root, name), content);

@@ -95,6 +95,20 @@ export class MappingConflictError extends VellumError {
   }
 }
 
+/**
+ * `mapToExternal` for a task the `taskExists` option does not know
+ * (`VELLUM_NOT_FOUND`): an id handed out for it would belong to nothing.
+ * Nothing is read or written.
+ */
+export class UnknownTaskError extends VellumError {
+  readonly internalId: string;
+
+  constructor(internalId: string) {
+    super('VELLUM_NOT_FOUND', `[external-ids] no task ${internalId}: nothing was mapped`);
+    this.internalId = internalId;
+  }
+}
+
 /** Sync metadata was given for a task that has no id for that tool (`VELLUM_NOT_MAPPED`). */
 export class NotMappedError extends VellumError {
   readonly internalId: string;

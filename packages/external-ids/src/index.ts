@@ -14,6 +14,7 @@ export {
   MappingConflictError,
   NotMappedError,
   StateUnreadableError,
+  UnknownTaskError,
   UnsupportedVersionError,
   ValidationError,
   type ValidationIssue,

@@ -1,7 +1,12 @@
 import { join, resolve } from 'node:path';
 import { cleanupTempFiles, ensureDir, nodeFs, withLock, type FsLayer } from '@vellum/atomic-io';
 import { allocate, reconcile, reserve } from './counters.js';
-import { CounterExhaustedError, MappingConflictError, NotMappedError } from './errors.js';
+import {
+  CounterExhaustedError,
+  MappingConflictError,
+  NotMappedError,
+  UnknownTaskError,
+} from './errors.js';
 import {
   COUNTERS_FILE,
   LOCK_NAME,
@@ -42,6 +47,12 @@ export interface ExternalIdMapperOptions {
   lockStaleMs?: number | undefined;
   /** Told when a state file is restored from its `.bak`; without it a process warning is emitted. */
   onRecover?: ((report: StateRecovery) => void) | undefined;
+  /**
+   * Whether a task exists, asked by `mapToExternal` after checking its
+   * arguments and before touching any file: an unknown task is refused with
+   * `UnknownTaskError`. Default: every id is taken as a task.
+   */
+  taskExists?: ((internalId: string) => boolean | Promise<boolean>) | undefined;
   /** The clock for the files' `updated` field. Default `() => new Date()`. */
   now?: (() => Date) | undefined;
   /** File-system layer for writes (fault injection); see `@vellum/atomic-io`. */
@@ -126,6 +137,7 @@ export class ExternalIdMapper {
   readonly #defaultKey: string;
   readonly #lockOptions: { lockPath: string; timeout?: number; stale?: number };
   readonly #now: () => Date;
+  readonly #taskExists: ((internalId: string) => boolean | Promise<boolean>) | undefined;
   readonly #indexes = new WeakMap<MappingState, ReverseIndex>();
   #ready: Promise<void> | undefined;
 
@@ -145,6 +157,7 @@ export class ExternalIdMapper {
     if (options.lockTimeoutMs !== undefined) this.#lockOptions.timeout = options.lockTimeoutMs;
     if (options.lockStaleMs !== undefined) this.#lockOptions.stale = options.lockStaleMs;
     this.#now = options.now ?? (() => new Date());
+    this.#taskExists = options.taskExists;
   }
 
   /**
@@ -157,6 +170,7 @@ export class ExternalIdMapper {
    * @param projectKey Jira project or Linear team key; default `defaultProjectKey` (`PROJ`).
    *   Not accepted for Azure DevOps and GitHub.
    * @throws {ValidationError} unknown tool, malformed id or key; nothing is read or written.
+   * @throws {UnknownTaskError} `taskExists` says there is no such task; nothing is read or written.
    * @throws {StateUnreadableError} a state file and its backup are unusable; nothing is written.
    * @throws {CounterExhaustedError} the counter is at `Number.MAX_SAFE_INTEGER`.
    * @throws {LockTimeoutError} the lock was not acquired within `lockTimeoutMs`.
@@ -168,6 +182,8 @@ export class ExternalIdMapper {
     projectKey?: string,
   ): Promise<string> {
     const args = checkMapArgs(internalId, tool, projectKey, this.#defaultKey);
+    if (this.#taskExists !== undefined && !(await this.#taskExists(args.internalId)))
+      throw new UnknownTaskError(args.internalId);
     return this.#transact(async (tx) => {
       const mappings = await tx.mappings();
       const existing = mappings.tasks.get(args.internalId)?.get(args.tool);

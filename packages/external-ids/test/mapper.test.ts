@@ -7,6 +7,7 @@ import {
   MappingConflictError,
   NotMappedError,
   StateUnreadableError,
+  UnknownTaskError,
   defaultStateDir,
 } from '../src/index.js';
 import { freshMapper, readJsonFile, snapshot, specStateDir, tempDir } from './helpers/setup.js';
@@ -69,6 +70,28 @@ describe('mapToExternal', () => {
     expect(error).toMatchObject({ code: 'VELLUM_COUNTER_EXHAUSTED', path: join(dir, COUNTERS) });
     await expect(mapper.mapToExternal('T2', 'jira')).rejects.toThrow(/jira PROJ counter/);
     expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('refuses a task taskExists does not know, before any file is touched', async () => {
+    const known = new Set(['T1']);
+    const asked: string[] = [];
+    const { dir, mapper } = await freshMapper({
+      taskExists: async (id) => {
+        asked.push(id);
+        return known.has(id);
+      },
+    });
+    const error = await mapper.mapToExternal('T404', 'jira').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnknownTaskError);
+    expect(error).toMatchObject({ code: 'VELLUM_NOT_FOUND', internalId: 'T404' });
+    expect(await snapshot(dir)).toEqual({});
+    // bad arguments are refused first, without asking
+    await expect(mapper.mapToExternal('../T1', 'jira')).rejects.toThrow(/invalid arguments/);
+    expect(asked).toEqual(['T404']);
+    expect(await mapper.mapToExternal('T1', 'jira')).toBe('PROJ-1');
+    // only mapToExternal asks: recording an id a tracker assigned does not
+    await mapper.recordExternal('T2', 'github', '7');
+    expect(asked).toEqual(['T404', 'T1']);
   });
 
   it('treats internal ids that are Object.prototype names as ordinary tasks', async () => {

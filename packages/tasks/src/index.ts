@@ -1,17 +1,30 @@
 export {
   TaskStore,
+  TASK_STORE_COLLECTIONS,
   TASK_STORE_MIGRATIONS,
   LEGACY_INDEXES,
+  type IndexCheck,
   type LegacyIndexReport,
+  type TaskStoreCollectionName,
+  type TaskStoreDocuments,
   type TaskStoreOptions,
 } from './store.js';
+export type { MetricsMode } from './metrics.js';
+export { AlreadyExistsError, StepNotFoundError } from './errors.js';
 export {
   taskStoreCollections,
   type CollectionSetup,
   type SharedSetup,
   type TaskStoreCollections,
 } from './collections.js';
-export { Tasks, type BatchResult, type NewTask, type TaskFilter, type TaskPatch } from './tasks.js';
+export {
+  Tasks,
+  assertTaskFields,
+  type BatchResult,
+  type NewTask,
+  type TaskFilter,
+  type TaskPatch,
+} from './tasks.js';
 export {
   Integrations,
   type Execution,

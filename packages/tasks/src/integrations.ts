@@ -7,6 +7,7 @@ import {
   type Page,
 } from '@vellum/collection';
 import { appendDated } from './daily-log.js';
+import { AlreadyExistsError } from './errors.js';
 import type { IntegrationPoint } from './schemas.js';
 
 export interface NewIntegration {
@@ -35,11 +36,16 @@ export interface ExecutionRecord {
 
 /** Spec 000's integration points: `integrations/active|disabled/IP-###.json` and daily execution metrics. */
 export class Integrations {
-  readonly collection: Collection<IntegrationPoint>;
+  /** The integrations collection, opened on first use (the same one on every call). */
+  readonly collection: () => Promise<Collection<IntegrationPoint>>;
   readonly #root: string;
   readonly #now: () => Date;
 
-  constructor(collection: Collection<IntegrationPoint>, root: string, now: () => Date) {
+  constructor(
+    collection: () => Promise<Collection<IntegrationPoint>>,
+    root: string,
+    now: () => Date,
+  ) {
     this.collection = collection;
     this.#root = root;
     this.#now = now;
@@ -47,11 +53,13 @@ export class Integrations {
 
   /**
    * Registers an integration point with zeroed metrics.
-   * @throws {ValidationError} bad input, or the id is taken.
+   * @throws {ValidationError} bad input.
+   * @throws {AlreadyExistsError} the id is taken (`VELLUM_CONFLICT`).
    */
   async register(input: NewIntegration): Promise<IntegrationPoint> {
     let created: IntegrationPoint | undefined;
-    await this.collection.transact((view) => {
+    const collection = await this.collection();
+    await collection.transact((view) => {
       let id = input.id;
       if (id === undefined) {
         const used = view
@@ -60,9 +68,7 @@ export class Integrations {
           .filter(Number.isFinite);
         id = `IP-${String((used.length === 0 ? 0 : Math.max(...used)) + 1).padStart(3, '0')}`;
       } else if (view.get(id) !== undefined) {
-        throw new ValidationError('integration', [
-          { path: ['id'], message: `${id} already exists` },
-        ]);
+        throw new AlreadyExistsError('integration', id, view.revision(id));
       }
       created = {
         id,
@@ -83,23 +89,24 @@ export class Integrations {
     return created as IntegrationPoint;
   }
 
-  get(id: string): Promise<IntegrationPoint | undefined> {
-    return this.collection.get(id);
+  async get(id: string): Promise<IntegrationPoint | undefined> {
+    return (await this.collection()).get(id);
   }
 
-  list(
+  async list(
     filter: { type?: string; enabled?: boolean; limit?: number; cursor?: string } = {},
   ): Promise<Page<IntegrationPoint>> {
     const where: Record<string, string | boolean> = {};
     if (filter.type !== undefined) where.type = filter.type;
     if (filter.enabled !== undefined) where.enabled = filter.enabled;
-    return this.collection.query({ where, limit: filter.limit, cursor: filter.cursor });
+    return (await this.collection()).query({ where, limit: filter.limit, cursor: filter.cursor });
   }
 
   /** @throws {NotFoundError} | {ValidationError} */
   async update(id: string, patch: Record<string, unknown>): Promise<IntegrationPoint> {
     let updated: IntegrationPoint | undefined;
-    await this.collection.transact((view) => {
+    const collection = await this.collection();
+    await collection.transact((view) => {
       const current = view.get(id);
       if (current === undefined) throw new NotFoundError('integrations', id);
       updated = mergePatch(current, patch) as IntegrationPoint;
@@ -135,7 +142,8 @@ export class Integrations {
     }
     const at = this.#now().toISOString();
     let updated: IntegrationPoint | undefined;
-    await this.collection.transact((view) => {
+    const collection = await this.collection();
+    await collection.transact((view) => {
       const current = view.get(id);
       if (current === undefined) throw new NotFoundError('integrations', id);
       const { executions, failures, avg_duration_ms } = current.metrics;

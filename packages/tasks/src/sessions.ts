@@ -12,10 +12,11 @@ export const COUNTED_EVENTS: Readonly<Record<string, SessionCounter>> = {
 
 /** Spec 000's sessions: events and metrics counters. */
 export class Sessions {
-  readonly collection: Collection<Session>;
+  /** The sessions collection, opened on first use (the same one on every call). */
+  readonly collection: () => Promise<Collection<Session>>;
   readonly #now: () => Date;
 
-  constructor(collection: Collection<Session>, now: () => Date) {
+  constructor(collection: () => Promise<Collection<Session>>, now: () => Date) {
     this.collection = collection;
     this.#now = now;
   }
@@ -32,17 +33,20 @@ export class Sessions {
       events: [],
       metrics: { tasks_created: 0, tasks_completed: 0, validations_run: 0, handoffs: 0 },
     };
-    await this.collection.put(session, { expectedRevision: 0 });
+    const collection = await this.collection();
+    await collection.put(session, { expectedRevision: 0 });
     return session;
   }
 
-  get(id: string): Promise<Session | undefined> {
-    return this.collection.get(id);
+  async get(id: string): Promise<Session | undefined> {
+    return (await this.collection()).get(id);
   }
 
-  list(filter: { active?: boolean; limit?: number; cursor?: string } = {}): Promise<Page<Session>> {
+  async list(
+    filter: { active?: boolean; limit?: number; cursor?: string } = {},
+  ): Promise<Page<Session>> {
     const where = filter.active === undefined ? {} : { active: filter.active };
-    return this.collection.query({ where, limit: filter.limit, cursor: filter.cursor });
+    return (await this.collection()).query({ where, limit: filter.limit, cursor: filter.cursor });
   }
 
   /**
@@ -100,7 +104,8 @@ export class Sessions {
 
   async #change(sessionId: string, change: (session: Session) => Session): Promise<Session> {
     let next: Session | undefined;
-    await this.collection.transact((view) => {
+    const collection = await this.collection();
+    await collection.transact((view) => {
       const session = view.get(sessionId);
       if (session === undefined) throw new NotFoundError('sessions', sessionId);
       if (session.end_time !== null && session.end_time !== undefined) {

@@ -44,13 +44,14 @@ export interface TransitionInput {
 
 /** Spec 000's state management: current state per entity, validated transitions, history. */
 export class States {
-  readonly collection: Collection<EntityState>;
+  /** The states collection, opened on first use (the same one on every call). */
+  readonly collection: () => Promise<Collection<EntityState>>;
   readonly #root: string;
   readonly #now: () => Date;
   readonly #transitions: TransitionTable;
 
   constructor(
-    collection: Collection<EntityState>,
+    collection: () => Promise<Collection<EntityState>>,
     root: string,
     now: () => Date,
     transitions: TransitionTable,
@@ -61,17 +62,17 @@ export class States {
     this.#transitions = transitions;
   }
 
-  get(type: EntityType, id: string): Promise<EntityState | undefined> {
-    return this.collection.get(stateId({ entity_type: type, entity_id: id }));
+  async get(type: EntityType, id: string): Promise<EntityState | undefined> {
+    return (await this.collection()).get(stateId({ entity_type: type, entity_id: id }));
   }
 
-  list(
+  async list(
     filter: { type?: EntityType; status?: string; limit?: number; cursor?: string } = {},
   ): Promise<Page<EntityState>> {
     const where: Record<string, string> = {};
     if (filter.type !== undefined) where.type = filter.type;
     if (filter.status !== undefined) where.status = filter.status;
-    return this.collection.query({ where, limit: filter.limit, cursor: filter.cursor });
+    return (await this.collection()).query({ where, limit: filter.limit, cursor: filter.cursor });
   }
 
   /**
@@ -96,7 +97,8 @@ export class States {
     let change: StateChange | undefined;
     let next: EntityState | undefined;
     const id = stateId({ entity_type: type, entity_id: entityId });
-    await this.collection.transact((view) => {
+    const collection = await this.collection();
+    await collection.transact((view) => {
       const current = view.get(id);
       this.#check(type, current?.current_state.status, input.to.status);
       const to = { ...(current?.current_state ?? {}), ...input.to };
@@ -161,7 +163,8 @@ export class States {
   ): Promise<EntityState> {
     const id = stateId({ entity_type: type, entity_id: entityId });
     let next: EntityState | undefined;
-    await this.collection.transact((view) => {
+    const collection = await this.collection();
+    await collection.transact((view) => {
       const current = view.get(id);
       if (current === undefined) {
         throw new ValidationError(`${type} state`, [

@@ -1,10 +1,15 @@
 import { join, resolve } from 'node:path';
-import { CorruptFileError, ensureDir, readJson } from '@vellum/atomic-io';
-import { Collection, type OpenReport, type WriteMode } from '@vellum/collection';
-import { MetricsRecorder } from '@vellum/health';
+import { CorruptFileError, ensureDir, readJson, type StandardSchemaV1 } from '@vellum/atomic-io';
+import { Collection, type IndexReport, type OpenReport, type WriteMode } from '@vellum/collection';
 import { checkStoreVersion, defineMigrations, writeStoreVersion } from '@vellum/migrate';
-import { taskStoreCollections } from './collections.js';
+import {
+  taskStoreCollections,
+  type CollectionSetup,
+  type TaskStoreCollections,
+} from './collections.js';
 import { Integrations } from './integrations.js';
+import { LazyCollections } from './lazy-collections.js';
+import { metricsSink, type MetricsMode, type MetricsSink } from './metrics.js';
 import { EntityState, IntegrationPoint, Session, Task, WorkflowExecution } from './schemas.js';
 import { Sessions } from './sessions.js';
 import { DEFAULT_TRANSITIONS, States, type TransitionTable } from './states.js';
@@ -21,8 +26,11 @@ export interface TaskStoreOptions {
   flushDelayMs?: number | undefined;
   /** `keep` (default): the journals keep all history, for point-in-time restores; `compact` drops what snapshots cover. */
   journalRetention?: 'keep' | 'compact' | undefined;
-  /** Record every operation's duration in `metrics/YYYY-MM-DD.jsonl` (spec 000's metrics). Default true. */
-  metrics?: boolean | undefined;
+  /**
+   * Record every operation's duration in `metrics/YYYY-MM-DD.jsonl` (spec 000's
+   * metrics). Default true; `'on-close'` holds them for `close()` to write or drop.
+   */
+  metrics?: MetricsMode | undefined;
   /** Clock, for tests. */
   now?: (() => Date) | undefined;
 }
@@ -46,17 +54,47 @@ export interface LegacyIndexReport {
   ok: boolean;
 }
 
-interface TaskStoreParts {
-  tasks: Tasks;
-  integrations: Integrations;
-  states: States;
-  workflows: Workflows;
-  sessions: Sessions;
+/** The documents of each collection of the store, by collection name. */
+export interface TaskStoreDocuments {
+  tasks: Task;
+  integrations: IntegrationPoint;
+  states: EntityState;
+  workflows: WorkflowExecution;
+  sessions: Session;
+}
+
+export type TaskStoreCollectionName = keyof TaskStoreDocuments;
+
+/** Every collection, in the order backups, checks and reports list them. */
+export const TASK_STORE_COLLECTIONS: readonly TaskStoreCollectionName[] = [
+  'tasks',
+  'integrations',
+  'states',
+  'workflows',
+  'sessions',
+];
+
+const SCHEMAS: {
+  [K in TaskStoreCollectionName]: StandardSchemaV1<unknown, TaskStoreDocuments[K]>;
+} = {
+  tasks: Task,
+  integrations: IntegrationPoint,
+  states: EntityState,
+  workflows: WorkflowExecution,
+  sessions: Session,
+};
+
+/** Per index kept in a file: what `Collection.verifyIndexes` says, and where the file is. */
+export interface IndexCheck extends IndexReport {
+  /** The persisted file (absolute); `undefined` for an index kept only in memory. */
+  path: string | undefined;
 }
 
 /**
- * A `.ap-state` directory (spec 000) opened as five collections, each with its
+ * A `.ap-state` directory (spec 000) as five collections, each with its
  * journal under `wal/<collection>/` and its files where the spec puts them.
+ * Each collection is opened on first use: `store.tasks.get()` reads (and
+ * creates) nothing of the other four.
  */
 export class TaskStore {
   readonly root: string;
@@ -65,101 +103,110 @@ export class TaskStore {
   readonly states: States;
   readonly workflows: Workflows;
   readonly sessions: Sessions;
-  readonly #collections: readonly Collection<never>[];
+  readonly #collections: LazyCollections<TaskStoreDocuments>;
+  readonly #setup: TaskStoreCollections;
+  readonly #metrics: MetricsSink;
 
-  readonly #metrics: MetricsRecorder | undefined;
-
-  private constructor(
-    root: string,
-    parts: TaskStoreParts,
-    collections: readonly Collection<never>[],
-    metrics: MetricsRecorder | undefined,
-  ) {
-    this.#metrics = metrics;
+  private constructor(root: string, options: TaskStoreOptions) {
     this.root = root;
-    this.tasks = parts.tasks;
-    this.integrations = parts.integrations;
-    this.states = parts.states;
-    this.workflows = parts.workflows;
-    this.sessions = parts.sessions;
-    this.#collections = collections;
-  }
-
-  /**
-   * Opens (or creates) the store. A directory written by spec 000's shell
-   * functions is imported on first open and keeps working.
-   */
-  static async open(options: TaskStoreOptions = {}): Promise<TaskStore> {
-    const root = resolve(options.root ?? '.ap-state');
     const now = options.now ?? (() => new Date());
-    await ensureDir(root);
-    // A store written by newer code, or with a migration half done, is not opened.
-    const version = await checkStoreVersion(root, TASK_STORE_MIGRATIONS, { versionIfMissing: 1 });
-    if (version.versionFile === 'missing') await writeStoreVersion(root, version.current);
-    const recorder =
-      options.metrics === false ? undefined : new MetricsRecorder({ dir: join(root, 'metrics') });
-    const setup = taskStoreCollections({
+    this.#metrics = metricsSink(options.metrics ?? true, {
+      dir: join(root, 'metrics'),
+      lockTimeout: options.lockTimeout,
+    });
+    this.#setup = taskStoreCollections({
       mode: options.mode,
       lockTimeout: options.lockTimeout,
       flushDelayMs: options.flushDelayMs,
       now: options.now,
-      onOperation: recorder?.record,
+      onOperation: this.#metrics.record,
       ...(options.journalRetention === undefined
         ? {}
         : { journalRetention: options.journalRetention }),
     });
-    const tasks = await Collection.open<Task>({
-      ...setup.tasks,
-      root,
-      name: 'tasks',
-      schema: Task,
-    });
-    const integrations = await Collection.open<IntegrationPoint>({
-      ...setup.integrations,
-      root,
-      name: 'integrations',
-      schema: IntegrationPoint,
-    });
-    const states = await Collection.open<EntityState>({
-      ...setup.states,
-      root,
-      name: 'states',
-      schema: EntityState,
-    });
-    const workflows = await Collection.open<WorkflowExecution>({
-      ...setup.workflows,
-      root,
-      name: 'workflows',
-      schema: WorkflowExecution,
-    });
-    const sessions = await Collection.open<Session>({
-      ...setup.sessions,
-      root,
-      name: 'sessions',
-      schema: Session,
-    });
-    return new TaskStore(
-      root,
-      {
-        tasks: new Tasks(tasks, now),
-        integrations: new Integrations(integrations, root, now),
-        states: new States(states, root, now, options.transitions ?? DEFAULT_TRANSITIONS),
-        workflows: new Workflows(workflows, now),
-        sessions: new Sessions(sessions, now),
-      },
-      [tasks, integrations, states, workflows, sessions] as unknown as Collection<never>[],
-      recorder,
+    this.#collections = new LazyCollections<TaskStoreDocuments>((name) =>
+      Collection.open({
+        ...(this.#setup[name] as CollectionSetup<TaskStoreDocuments[typeof name]>),
+        root,
+        name,
+        schema: SCHEMAS[name],
+      }),
+    );
+    const lazy =
+      <K extends TaskStoreCollectionName>(name: K) =>
+      () =>
+        this.#collections.get(name);
+    this.tasks = new Tasks(lazy('tasks'), now);
+    this.integrations = new Integrations(lazy('integrations'), root, now);
+    this.states = new States(lazy('states'), root, now, options.transitions ?? DEFAULT_TRANSITIONS);
+    this.workflows = new Workflows(lazy('workflows'), now);
+    this.sessions = new Sessions(lazy('sessions'), now);
+  }
+
+  /**
+   * Opens (or creates) the store: checks its `version` file; the collections
+   * open on first use. A directory written by spec 000's shell functions is
+   * imported when each collection first opens, and keeps working.
+   * @throws {StoreTooNewError | MigrationInProgressError} from `@vellum/migrate`.
+   */
+  static async open(options: TaskStoreOptions = {}): Promise<TaskStore> {
+    const root = resolve(options.root ?? '.ap-state');
+    await ensureDir(root);
+    // A store written by newer code, or with a migration half done, is not opened.
+    const version = await checkStoreVersion(root, TASK_STORE_MIGRATIONS, { versionIfMissing: 1 });
+    if (version.versionFile === 'missing') await writeStoreVersion(root, version.current);
+    return new TaskStore(root, options);
+  }
+
+  /**
+   * Every collection of the store, opened now if they are not yet, for
+   * backups, health checks, index checks and migrations.
+   */
+  async collections(): Promise<readonly Collection<never>[]> {
+    const all: Collection<never>[] = [];
+    for (const name of TASK_STORE_COLLECTIONS)
+      all.push((await this.#collections.get(name)) as unknown as Collection<never>);
+    return all;
+  }
+
+  /**
+   * What opening each collection found and did (imports, adopted hand edits,
+   * quarantined files, index drift), for the collections opened so far.
+   */
+  get report(): Record<string, OpenReport> {
+    return Object.fromEntries(
+      TASK_STORE_COLLECTIONS.flatMap((name) => {
+        const collection = this.#collections.opened.get(name);
+        return collection === undefined ? [] : [[name, collection.report]];
+      }),
     );
   }
 
-  /** Every collection of the store, for backups, health checks and migrations. */
-  get collections(): readonly Collection<never>[] {
-    return this.#collections;
-  }
-
-  /** What opening each collection found and did (imports, adopted hand edits, quarantined files, index drift). */
-  get report(): Record<string, OpenReport> {
-    return Object.fromEntries(this.#collections.map((c) => [c.name, c.report]));
+  /**
+   * Checks every index of every collection against the documents. An index
+   * file that disagreed with them when its collection opened counts as drift:
+   * the collection rewrites it on its own soon after (`Collection.verifyIndexes`
+   * then finds it `pending`, or in step), which must not hide that it drifted.
+   */
+  async verifyIndexes(): Promise<Record<string, Record<string, IndexCheck>>> {
+    const out: Record<string, Record<string, IndexCheck>> = {};
+    for (const collection of await this.collections()) {
+      const setup = this.#setup[collection.name as TaskStoreCollectionName];
+      const driftedAtOpen = new Set(collection.report.indexDrift);
+      const checks: Record<string, IndexCheck> = {};
+      for (const [name, report] of Object.entries(await collection.verifyIndexes())) {
+        const file = (setup.indexes as Record<string, { file?: string }> | undefined)?.[name]?.file;
+        const drifted = driftedAtOpen.has(name);
+        checks[name] = {
+          ...report,
+          ok: report.ok && !drifted,
+          file: drifted ? 'drift' : report.file,
+          path: file === undefined ? undefined : join(this.root, file),
+        };
+      }
+      out[collection.name] = checks;
+    }
+    return out;
   }
 
   /**
@@ -181,8 +228,8 @@ export class TaskStore {
       }
       if (stored === null) continue;
       const expected = new Map<string, string[]>();
-      for (const task of (await this.tasks.collection.query({ limit: Number.MAX_SAFE_INTEGER }))
-        .items) {
+      const tasks = await this.tasks.collection();
+      for (const task of (await tasks.query({ limit: Number.MAX_SAFE_INTEGER })).items) {
         const key =
           field === 'status' || field === 'priority'
             ? task[field]
@@ -206,13 +253,17 @@ export class TaskStore {
     return reports;
   }
 
-  /** Materializes every collection's pending changes now. */
+  /** Materializes the pending changes of every collection opened so far. */
   async flush(): Promise<void> {
-    for (const collection of this.#collections) await collection.flush();
+    for (const collection of this.#collections.opened.values()) await collection.flush();
   }
 
-  async close(): Promise<void> {
-    for (const collection of this.#collections) await collection.close();
-    await this.#metrics?.close();
+  /**
+   * Closes the collections opened so far (materializing what changed) and
+   * writes the metrics; `discardMetrics` drops those `metrics: 'on-close'` holds.
+   */
+  async close(options: { discardMetrics?: boolean } = {}): Promise<void> {
+    await this.#collections.close();
+    await this.#metrics.close(options.discardMetrics === true);
   }
 }

@@ -10,6 +10,7 @@ import {
   type TransactionView,
 } from '@vellum/collection';
 import { DEFAULT_POLICIES, MemoryCache, bindToCollection } from '@vellum/cache';
+import { AlreadyExistsError } from './errors.js';
 import { applyLinks, assertNoCycle, isReady, TaskDrafts } from './relationships.js';
 import { TASK_ID, Task, type TaskPriority, type TaskStatus } from './schemas.js';
 import { nextSubtaskId, nextTaskId, normalizeStory, parseTaskId } from './task-ids.js';
@@ -62,26 +63,42 @@ const asCondition = <V extends string>(value: V | readonly V[]): V | { in: reado
 
 /** Spec 000's tasks: allocation, links kept symmetric, cycles refused, readiness. */
 export class Tasks {
-  readonly collection: Collection<Task>;
   /** Spec 000's query cache: 5-minute TTL, emptied by any change to a task (ours or another process's). */
   readonly queryCache: MemoryCache<Page<Task>>;
+  readonly #open: () => Promise<Collection<Task>>;
+  #bound: Collection<Task> | undefined;
   readonly #now: () => Date;
 
-  constructor(collection: Collection<Task>, now: () => Date) {
-    this.collection = collection;
+  /** @param open the tasks collection, opened on first use (the same one on every call). */
+  constructor(open: () => Promise<Collection<Task>>, now: () => Date) {
+    this.#open = open;
     this.#now = now;
     this.queryCache = new MemoryCache<Page<Task>>({ name: 'queries', ...DEFAULT_POLICIES.queries });
-    bindToCollection(this.queryCache, collection, { keysFor: () => [], tagsFor: () => ['tasks'] });
+  }
+
+  /** The tasks collection, opened now if it is not yet. */
+  async collection(): Promise<Collection<Task>> {
+    const collection = await this.#open();
+    if (this.#bound !== collection) {
+      bindToCollection(this.queryCache, collection, {
+        keysFor: () => [],
+        tagsFor: () => ['tasks'],
+      });
+      this.#bound = collection;
+    }
+    return collection;
   }
 
   /**
    * Creates a task with the next free id for its story (or parent), never a
    * duplicate, also across processes.
    * @throws {ValidationError} bad input, an unknown dependency or a cycle; nothing written.
+   * @throws {AlreadyExistsError} `id` is taken (`VELLUM_CONFLICT`); nothing written.
    */
   async create(input: NewTask): Promise<Task> {
     let created: Task | undefined;
-    await this.collection.transact((view) => {
+    const collection = await this.collection();
+    await collection.transact((view) => {
       const id = this.#allocate(view, input);
       const at = this.#now().toISOString();
       const task: Task = {
@@ -108,11 +125,8 @@ export class Tasks {
 
   #allocate(view: TransactionView<Task>, input: NewTask): string {
     if (input.id !== undefined) {
-      if (view.get(input.id) !== undefined) {
-        throw new ValidationError('task', [
-          { path: ['id'], message: `${input.id} already exists` },
-        ]);
-      }
+      if (view.get(input.id) !== undefined)
+        throw new AlreadyExistsError('task', input.id, view.revision(input.id));
       return input.id;
     }
     if (input.parent !== undefined) {
@@ -147,32 +161,37 @@ export class Tasks {
   }
 
   /** The task, or `undefined`. */
-  get(id: string): Promise<Task | undefined> {
-    return this.collection.get(id);
+  async get(id: string): Promise<Task | undefined> {
+    return (await this.collection()).get(id);
   }
 
   /** @throws {NotFoundError} | {ValidationError} an id that is no task id (`../x`). */
   async require(id: string): Promise<Task> {
     assertTaskId(id);
-    const task = await this.collection.get(id);
+    const task = await (await this.collection()).get(id);
     if (task === undefined) throw new NotFoundError('tasks', id);
     return task;
   }
 
-  /** Tasks matching the filter, by id, a page at a time (cached for 5 minutes, until a task changes). */
+  /**
+   * Tasks matching the filter, by id, a page at a time (cached for 5 minutes, until a task changes).
+   * @throws {ValidationError} a field that is not a task member.
+   */
   async list(filter: TaskFilter = {}): Promise<Page<Task>> {
+    if (filter.fields !== undefined) assertTaskFields(filter.fields);
     const where: Record<string, string | { in: readonly string[] }> = {};
     if (filter.status !== undefined) where.status = asCondition(filter.status);
     if (filter.priority !== undefined) where.priority = asCondition(filter.priority);
     if (filter.story !== undefined) where.story = filter.story;
     if (filter.persona !== undefined) where.persona = filter.persona;
+    const collection = await this.collection();
     // Catching up first lets another process's writes empty the cache before it answers.
-    await this.collection.count();
+    await collection.count();
     const key = JSON.stringify([where, filter.limit, filter.cursor, filter.fields]);
     return this.queryCache.getOrLoad(
       key,
       () =>
-        this.collection.query({
+        collection.query({
           where,
           limit: filter.limit,
           cursor: filter.cursor,
@@ -183,11 +202,11 @@ export class Tasks {
   }
 
   /** Full-text search over task content. */
-  search(
+  async search(
     text: string,
     options: { limit?: number; cursor?: string } = {},
   ): ReturnType<Collection<Task>['search']> {
-    return this.collection.search(text, options);
+    return (await this.collection()).search(text, options);
   }
 
   /**
@@ -204,7 +223,8 @@ export class Tasks {
       throw new ValidationError(`task ${id}`, [{ path: ['id'], message: 'the id cannot change' }]);
     }
     let updated: Task | undefined;
-    await this.collection.transact((view) => {
+    const collection = await this.collection();
+    await collection.transact((view) => {
       const current = view.get(id);
       if (current === undefined) throw new NotFoundError('tasks', id);
       if (
@@ -257,7 +277,8 @@ export class Tasks {
   /** Deletes a task and removes it from the links of the others. */
   async delete(id: string): Promise<void> {
     assertTaskId(id);
-    await this.collection.transact((view) => {
+    const collection = await this.collection();
+    await collection.transact((view) => {
       const current = view.get(id);
       if (current === undefined) throw new NotFoundError('tasks', id);
       const unlinked: Task = {
@@ -273,7 +294,8 @@ export class Tasks {
 
   /** Pending tasks whose dependencies are all completed, by id. */
   async ready(): Promise<Task[]> {
-    const pending = await this.collection.query({
+    const collection = await this.collection();
+    const pending = await collection.query({
       where: { status: 'pending' },
       limit: Number.MAX_SAFE_INTEGER,
     });
@@ -281,7 +303,7 @@ export class Tasks {
     const lookup = (id: string): Task | undefined => byId.get(id);
     const deps = new Set(pending.items.flatMap((t) => t.relationships?.depends_on ?? []));
     for (const id of deps) {
-      const task = await this.collection.get(id);
+      const task = await collection.get(id);
       if (task !== undefined) byId.set(id, task);
     }
     return pending.items.filter((task) => isReady(task, lookup));
@@ -300,7 +322,8 @@ export class Tasks {
         : updates.map((value, i) => ({ value, line: i + 1 }));
     const created: string[] = [];
     const updated: string[] = [];
-    const results = await this.collection.transact((view) => {
+    const collection = await this.collection();
+    const results = await collection.transact((view) => {
       const changes: [Task, Task | undefined][] = [];
       const seen = new Map<string, Task>();
       for (const { value, line } of lines) {
@@ -404,6 +427,28 @@ function linkOrder(
   };
   for (const [task] of changes) visit(task.id);
   return ordered;
+}
+
+/** A task's top-level members, the first part of a `fields` path. */
+const TASK_MEMBERS: readonly string[] = Object.keys(Task.shape);
+
+/**
+ * Checks `fields` (paths such as `id` or `metadata.story_id`) against the task
+ * schema: an unknown member would silently select nothing. Only the first
+ * part is checked, since unknown members below it are allowed.
+ * @throws {ValidationError} naming every unknown field.
+ */
+export function assertTaskFields(fields: readonly string[]): void {
+  const unknown = fields.filter((field) => !TASK_MEMBERS.includes(field.split('.')[0] ?? ''));
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      'task projection',
+      unknown.map((field) => ({
+        path: ['fields'],
+        message: `${JSON.stringify(field)} is not a task member (${TASK_MEMBERS.join(', ')})`,
+      })),
+    );
+  }
 }
 
 /** @throws {ValidationError} naming `id`: bad input, not a missing task. */

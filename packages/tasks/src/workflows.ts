@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, ValidationError, type Collection, type Page } from '@vellum/collection';
+import { StepNotFoundError } from './errors.js';
 import type { WorkflowExecution, WorkflowStep } from './schemas.js';
 
 export interface NewWorkflow {
@@ -29,10 +30,11 @@ const STEP_TRANSITIONS: Record<WorkflowStep['status'], readonly WorkflowStep['st
 
 /** Spec 000's workflow executions, with their steps' statuses and times. */
 export class Workflows {
-  readonly collection: Collection<WorkflowExecution>;
+  /** The workflows collection, opened on first use (the same one on every call). */
+  readonly collection: () => Promise<Collection<WorkflowExecution>>;
   readonly #now: () => Date;
 
-  constructor(collection: Collection<WorkflowExecution>, now: () => Date) {
+  constructor(collection: () => Promise<Collection<WorkflowExecution>>, now: () => Date) {
     this.collection = collection;
     this.#now = now;
   }
@@ -61,15 +63,16 @@ export class Workflows {
       })),
       context: input.context ?? {},
     };
-    await this.collection.put(workflow, { expectedRevision: 0 });
+    const collection = await this.collection();
+    await collection.put(workflow, { expectedRevision: 0 });
     return workflow;
   }
 
-  get(id: string): Promise<WorkflowExecution | undefined> {
-    return this.collection.get(id);
+  async get(id: string): Promise<WorkflowExecution | undefined> {
+    return (await this.collection()).get(id);
   }
 
-  list(
+  async list(
     filter: {
       status?: WorkflowExecution['status'];
       type?: string;
@@ -80,13 +83,14 @@ export class Workflows {
     const where: Record<string, string> = {};
     if (filter.status !== undefined) where.status = filter.status;
     if (filter.type !== undefined) where.type = filter.type;
-    return this.collection.query({ where, limit: filter.limit, cursor: filter.cursor });
+    return (await this.collection()).query({ where, limit: filter.limit, cursor: filter.cursor });
   }
 
   /**
    * Moves a step along `pending -> running -> completed | failed` (or
    * `pending -> skipped`; a failed step may run again), stamping its times.
-   * @throws {NotFoundError} | {ValidationError} an unknown step, a step of a finished workflow, or a transition not allowed.
+   * @throws {NotFoundError} no such workflow; {StepNotFoundError} no such step.
+   * @throws {ValidationError} a step of a finished workflow, or a transition not allowed.
    */
   async updateStep(
     workflowId: string,
@@ -96,10 +100,7 @@ export class Workflows {
     return this.#changeRunning(workflowId, (workflow) => {
       const index = workflow.steps.findIndex((step) => step.step_id === stepId);
       const step = workflow.steps[index];
-      if (step === undefined)
-        throw new ValidationError(`workflow ${workflowId}`, [
-          { path: ['steps'], message: `no step ${stepId}` },
-        ]);
+      if (step === undefined) throw new StepNotFoundError(workflowId, stepId);
       if (!STEP_TRANSITIONS[step.status].includes(update.status)) {
         throw new ValidationError(`workflow ${workflowId}`, [
           {
@@ -140,7 +141,8 @@ export class Workflows {
     change: (workflow: WorkflowExecution) => WorkflowExecution,
   ): Promise<WorkflowExecution> {
     let next: WorkflowExecution | undefined;
-    await this.collection.transact((view) => {
+    const collection = await this.collection();
+    await collection.transact((view) => {
       const workflow = view.get(workflowId);
       if (workflow === undefined) throw new NotFoundError('workflows', workflowId);
       if (workflow.status !== 'running') {

@@ -197,6 +197,9 @@ describe('workflow executions', () => {
     await expect(
       store.workflows.updateStep(wf.workflow_id, 'nope', { status: 'running' }),
     ).rejects.toThrow(/no step nope/);
+    await expect(
+      store.workflows.updateStep(wf.workflow_id, 'nope', { status: 'running' }),
+    ).rejects.toBeInstanceOf(NotFoundError);
     await store.workflows.updateStep(wf.workflow_id, 'review', { status: 'skipped' });
     await store.workflows.finish(wf.workflow_id, 'completed');
     await expect(store.workflows.finish(wf.workflow_id, 'failed')).rejects.toThrow(

@@ -48,9 +48,8 @@ describe('tasks shared by processes', () => {
       await readFile(join(root, 'tasks/index/by-persona.json'), 'utf8'),
     ) as Record<string, string[]>;
     expect(Object.values(byPersona).flat().sort()).toEqual([...ids].sort());
-    expect(Object.values(await store.tasks.collection.verifyIndexes()).every((r) => r.ok)).toBe(
-      true,
-    );
+    const tasks = await store.tasks.collection();
+    expect(Object.values(await tasks.verifyIndexes()).every((r) => r.ok)).toBe(true);
   });
 
   it('a batch killed halfway leaves no partial update', async () => {

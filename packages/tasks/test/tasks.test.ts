@@ -12,6 +12,8 @@ describe('an existing .ap-state written by the spec tool', () => {
     const root = await fixtureCopy();
     const before = await contents(root);
     const store = await open(root, clock);
+    // Each collection imports its files when it first opens: open them all.
+    await store.collections();
     expect(store.report.tasks?.imported).toBe(3);
     expect(store.report.integrations?.imported).toBe(2);
     expect(store.report.states?.imported).toBe(1);
@@ -46,6 +48,7 @@ describe('an existing .ap-state written by the spec tool', () => {
   it('detects a hand-edited task file and a drifted index, and repairs from the documents', async () => {
     const root = await fixtureCopy();
     const first = await open(root, clock);
+    await first.tasks.collection(); // imports the fixture
     await first.close();
     const file = join(root, 'tasks/active/TASK-001-002.json');
     const task = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
@@ -55,6 +58,7 @@ describe('an existing .ap-state written by the spec tool', () => {
       '{"dev": ["TASK-001-001", "TASK-001-999"]}',
     );
     const store = await open(root, clock);
+    await store.tasks.collection();
     expect(store.report.tasks?.adopted.map((a) => a.id)).toEqual(['TASK-001-002']);
     expect(store.report.tasks?.indexDrift).toEqual(['persona']);
     expect((await store.tasks.get('TASK-001-002'))?.priority).toBe('high');
@@ -89,9 +93,9 @@ describe('tasks', () => {
       priority: 'medium',
       metadata: { created_at: at.toISOString(), story_id: 'STORY-001' },
     });
-    await expect(store.tasks.create({ id: 'TASK-001-004', content: 'dup' })).rejects.toThrow(
-      /already exists/,
-    );
+    const duplicate = store.tasks.create({ id: 'TASK-001-004', content: 'dup' });
+    await expect(duplicate).rejects.toThrow(/already exists/);
+    await expect(duplicate).rejects.toBeInstanceOf(ConflictError);
     await expect(
       store.tasks.create({ parent: 'TASK-001-001-1', content: 'too deep' }),
     ).rejects.toBeInstanceOf(ValidationError);
@@ -177,9 +181,27 @@ describe('tasks', () => {
     expect((await store.tasks.search('Task 11')).items[0]?.doc.content).toBe('Task 11');
   });
 
+  it('refuses a projection on a member tasks do not have, naming it', async () => {
+    const store = await open(await freshDir(), clock);
+    await store.tasks.create({ story: 1, content: 'x', metadata: { story_id: 'STORY-001' } });
+    const error = (await store.tasks
+      .list({ fields: ['id', 'nope', 'stauts.x'] })
+      .catch((e: unknown) => e)) as ValidationError;
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.issues.map((issue) => issue.message)).toEqual([
+      expect.stringContaining('"nope" is not a task member'),
+      expect.stringContaining('"stauts.x" is not a task member'),
+    ]);
+    // below a known member, any path: unknown members are allowed there
+    const page = await store.tasks.list({ fields: ['id', 'metadata.story_id', 'metadata.other'] });
+    expect(page.items).toEqual([{ id: 'TASK-001-001', metadata: { story_id: 'STORY-001' } }]);
+  });
+
   it('rejects bad input with a ValidationError naming the field, leaving the disk byte-identical', async () => {
     const root = await fixtureCopy();
     const store = await open(root, clock);
+    // Collections open (and import the fixture's files) on first use: before the picture.
+    await store.collections();
     await store.flush();
     const before = await contents(root);
     const cases: [() => Promise<unknown>, (string | number)[]][] = [
@@ -248,6 +270,8 @@ describe('batch_update_tasks', () => {
   it('writes nothing when one line is bad, and says which line', async () => {
     const root = await fixtureCopy();
     const store = await open(root, clock);
+    // Collections open (and import the fixture's files) on first use: before the picture.
+    await store.collections();
     await store.flush();
     const before = await contents(root);
     const file = join(root, '..', 'updates.jsonl');

@@ -3,7 +3,7 @@ import type { BackupLocation, BackupProgress, RestoreTarget } from '@vellum/back
 import type { Context } from '../context.js';
 import { CliError, emit } from '../output.js';
 import { progress } from '../progress.js';
-import { withTaskStore } from './open.js';
+import { requireTaskStore, withTaskStore } from './open.js';
 
 const location = (context: Context): BackupLocation => ({ root: context.tasksDir });
 
@@ -21,6 +21,7 @@ function bar(
 
 /** The given backup id, or the newest usable one. */
 async function pick(context: Context, id: string | undefined): Promise<string> {
+  await requireTaskStore(context);
   if (id !== undefined) return id;
   const { listBackups } = await import('@vellum/backup');
   // The newest, usable or not: verify and restore say what is wrong with it.
@@ -36,11 +37,12 @@ async function pick(context: Context, id: string | undefined): Promise<string> {
 export async function create(context: Context): Promise<void> {
   const { createBackup } = await import('@vellum/backup');
   const shown = bar(context, 'backup');
-  const created = await withTaskStore(context, (store) =>
+  const created = await withTaskStore(context, async (store) =>
     createBackup({
       root: store.root,
-      collections: store.collections,
+      collections: await store.collections(),
       kind: 'ap-state',
+      lockTimeout: context.lockTimeout,
       onProgress: shown.onProgress,
     }),
   );
@@ -60,6 +62,7 @@ export async function create(context: Context): Promise<void> {
 }
 
 export async function list(context: Context): Promise<void> {
+  await requireTaskStore(context);
   const { listBackups } = await import('@vellum/backup');
   const backups = await listBackups(location(context));
   const rows = backups.map((b) => ({
@@ -165,6 +168,7 @@ export async function rotate(
   _args: string[],
   options: Record<string, unknown>,
 ): Promise<void> {
+  await requireTaskStore(context);
   const { rotateBackups } = await import('@vellum/backup');
   const result = await rotateBackups(location(context), {
     daily: options.daily as number,
@@ -183,6 +187,7 @@ export async function exportArchive(
   [file = '']: string[],
   options: Record<string, unknown>,
 ): Promise<void> {
+  await requireTaskStore(context);
   const { exportBackup } = await import('@vellum/backup');
   let id = options.id as string | undefined;
   if (id === undefined) {

@@ -11,6 +11,12 @@ function endpoint(value: unknown, option: string): { type: string; name: string 
   return { type, name: rest.join(':') };
 }
 
+/** Thrown while the store is open, so that the failed command records no metrics. */
+function found<T>(value: T | undefined, message: string): T {
+  if (value === undefined) throw new CliError('VELLUM_NOT_FOUND', message);
+  return value;
+}
+
 function json(text: unknown, option: string): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
   try {
@@ -31,13 +37,16 @@ export async function integrationAdd(
   _args: string[],
   options: Record<string, unknown>,
 ): Promise<void> {
-  const ip = await withTaskStore(context, (store) =>
-    store.integrations.register({
-      id: options.id as string | undefined,
-      type: options.type as IntegrationPoint['type'],
-      source: endpoint(options.source, '--source') as IntegrationPoint['source'],
-      target: endpoint(options.target, '--target') as IntegrationPoint['target'],
-    }),
+  const ip = await withTaskStore(
+    context,
+    (store) =>
+      store.integrations.register({
+        id: options.id as string | undefined,
+        type: options.type as IntegrationPoint['type'],
+        source: endpoint(options.source, '--source') as IntegrationPoint['source'],
+        target: endpoint(options.target, '--target') as IntegrationPoint['target'],
+      }),
+    'create',
   );
   emit(context, ip, () => `${pc.green('registered')} ${ipLine(ip)}`);
 }
@@ -57,8 +66,9 @@ export async function integrationList(
 }
 
 export async function integrationGet(context: Context, [id = '']: string[]): Promise<void> {
-  const ip = await withTaskStore(context, (store) => store.integrations.get(id));
-  if (ip === undefined) throw new CliError('VELLUM_NOT_FOUND', `no integration point ${id}`);
+  const ip = await withTaskStore(context, async (store) =>
+    found(await store.integrations.get(id), `no integration point ${id}`),
+  );
   emit(context, ip, () => JSON.stringify(ip, null, 2));
 }
 
@@ -88,8 +98,9 @@ export async function integrationRecord(
 }
 
 export async function stateGet(context: Context, [type = '', id = '']: string[]): Promise<void> {
-  const state = await withTaskStore(context, (store) => store.states.get(type as EntityType, id));
-  if (state === undefined) throw new CliError('VELLUM_NOT_FOUND', `no state for ${type} ${id}`);
+  const state = await withTaskStore(context, async (store) =>
+    found(await store.states.get(type as EntityType, id), `no state for ${type} ${id}`),
+  );
   emit(context, state, () => JSON.stringify(state, null, 2));
 }
 
@@ -105,19 +116,24 @@ export async function stateSet(
       'VELLUM_VALIDATION',
       `unknown entity type ${JSON.stringify(type)}: use ${EntityType.options.join(', ')}`,
     );
-  const state = await withTaskStore(context, (store) =>
-    store.states.transition(parsed.data, id, {
-      to: {
-        status,
-        ...(options.phase === undefined ? {} : { phase: options.phase as string }),
-        ...(options.assignedTo === undefined ? {} : { assigned_to: options.assignedTo as string }),
-        ...(options.progress === undefined
-          ? {}
-          : { progress_percentage: options.progress as number }),
-      },
-      changed_by: options.by as string,
-      reason: options.reason as string,
-    }),
+  const state = await withTaskStore(
+    context,
+    (store) =>
+      store.states.transition(parsed.data, id, {
+        to: {
+          status,
+          ...(options.phase === undefined ? {} : { phase: options.phase as string }),
+          ...(options.assignedTo === undefined
+            ? {}
+            : { assigned_to: options.assignedTo as string }),
+          ...(options.progress === undefined
+            ? {}
+            : { progress_percentage: options.progress as number }),
+        },
+        changed_by: options.by as string,
+        reason: options.reason as string,
+      }),
+    'create',
   );
   emit(context, state, () => `${type} ${id}: ${pc.bold(state.current_state.status)}`);
 }
@@ -150,10 +166,13 @@ export async function sessionStart(
   _args: string[],
   options: Record<string, unknown>,
 ): Promise<void> {
-  const session = await withTaskStore(context, (store) =>
-    store.sessions.start(
-      options.persona === undefined ? {} : { active_persona: options.persona as string },
-    ),
+  const session = await withTaskStore(
+    context,
+    (store) =>
+      store.sessions.start(
+        options.persona === undefined ? {} : { active_persona: options.persona as string },
+      ),
+    'create',
   );
   emit(context, session, () => `${pc.green('started')} ${session.session_id}`);
 }
@@ -201,8 +220,9 @@ export async function sessionList(
 }
 
 export async function sessionGet(context: Context, [id = '']: string[]): Promise<void> {
-  const session = await withTaskStore(context, (store) => store.sessions.get(id));
-  if (session === undefined) throw new CliError('VELLUM_NOT_FOUND', `no session ${id}`);
+  const session = await withTaskStore(context, async (store) =>
+    found(await store.sessions.get(id), `no session ${id}`),
+  );
   emit(context, session, () => JSON.stringify(session, null, 2));
 }
 
@@ -218,12 +238,15 @@ export async function workflowStart(
     const [step_id = '', step_type = 'task'] = spec.split(':');
     return { step_id, step_type: step_type as 'task' };
   });
-  const wf = await withTaskStore(context, (store) =>
-    store.workflows.start({
-      workflow_type: type,
-      initiated_by: options.by as WorkflowExecution['initiated_by'],
-      steps,
-    }),
+  const wf = await withTaskStore(
+    context,
+    (store) =>
+      store.workflows.start({
+        workflow_type: type,
+        initiated_by: options.by as WorkflowExecution['initiated_by'],
+        steps,
+      }),
+    'create',
   );
   emit(context, wf, () => `${pc.green('started')} ${wfLine(wf)}`);
 }
@@ -264,7 +287,8 @@ export async function workflowList(
 }
 
 export async function workflowGet(context: Context, [id = '']: string[]): Promise<void> {
-  const wf = await withTaskStore(context, (store) => store.workflows.get(id));
-  if (wf === undefined) throw new CliError('VELLUM_NOT_FOUND', `no workflow ${id}`);
+  const wf = await withTaskStore(context, async (store) =>
+    found(await store.workflows.get(id), `no workflow ${id}`),
+  );
   emit(context, wf, () => JSON.stringify(wf, null, 2));
 }

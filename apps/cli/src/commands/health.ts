@@ -15,6 +15,8 @@ export async function health(context: Context): Promise<void> {
   // What opening finds is reported below as issues: no separate warnings for it.
   process.removeAllListeners('warning');
   const report = await withTaskStore(context, async (store) => {
+    // Opening every collection first: what opening found is in `store.report` after.
+    const collections = await store.collections();
     const opened: HealthIssue[] = [];
     for (const [name, r] of Object.entries(store.report)) {
       for (const q of r.quarantined) {
@@ -41,20 +43,38 @@ export async function health(context: Context): Promise<void> {
         });
       }
     }
-    const checked = await checkHealth({
-      root: store.root,
-      collections: store.collections,
-      backupDir: store.root,
-    });
+    const checked = await checkHealth({ root: store.root, collections, backupDir: store.root });
     const issues = [...opened, ...checked.issues];
     const status = opened.some((i) => i.severity === 'error') ? 'failing' : checked.status;
-    return {
+    const report: HealthSummary = {
       status,
       checkedAt: checked.checkedAt,
       issues,
       checks: Object.fromEntries(Object.entries(checked.checks).map(([k, v]) => [k, v.status])),
     };
+    if (report.status === 'failing') {
+      // Reported (and failed) while the store is open: a failing check records no metrics.
+      show(context, report);
+      throw new CliError(
+        'VELLUM_UNHEALTHY',
+        `${report.issues.filter((i) => i.severity === 'error').length} problem(s) found: see above; \`vellum backup restore\` brings back a verified state`,
+        undefined,
+        { reported: true },
+      );
+    }
+    return report;
   });
+  show(context, report);
+}
+
+interface HealthSummary {
+  status: string;
+  checkedAt: string;
+  issues: HealthIssue[];
+  checks: Record<string, string>;
+}
+
+function show(context: Context, report: HealthSummary): void {
   emit(context, report, () => {
     const head =
       report.status === 'ok'
@@ -67,12 +87,4 @@ export async function health(context: Context): Promise<void> {
     );
     return [`${head} (${Object.keys(report.checks).length} checks)`, ...lines].join('\n');
   });
-  if (report.status === 'failing') {
-    throw new CliError(
-      'VELLUM_UNHEALTHY',
-      `${report.issues.filter((i) => i.severity === 'error').length} problem(s) found: see above; \`vellum backup restore\` brings back a verified state`,
-      undefined,
-      { reported: true },
-    );
-  }
 }

@@ -1,39 +1,49 @@
 import pc from 'picocolors';
-import type { ExternalIdMapper, ExternalTool } from '@vellum/external-ids';
+import type { ExternalIdMapper, ExternalIdMapperOptions, ExternalTool } from '@vellum/external-ids';
 import type { Context } from '../context.js';
 import { CliError, emit } from '../output.js';
+import { requireDir, withTaskStore } from './open.js';
 
-async function mapper(context: Context): Promise<ExternalIdMapper> {
+/**
+ * Runs `work` on the project's spec 003 mapper. A state file that cannot be
+ * read is reported with the ways out as commands (the library's message names
+ * its own API); where it happened stays in `details`.
+ */
+async function withMapper<T>(
+  context: Context,
+  work: (ids: ExternalIdMapper) => Promise<T>,
+  taskExists?: ExternalIdMapperOptions['taskExists'],
+): Promise<T> {
   const { ExternalIdMapper, StateUnreadableError } = await import('@vellum/external-ids');
-  const ids = new ExternalIdMapper({ stateDir: context.idsDir });
-  // The library's message names its own API; on the command line the way out is a command.
-  return new Proxy(ids, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        try {
-          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        } catch (error) {
-          if (!(error instanceof StateUnreadableError)) throw error;
-          throw new CliError(
-            'VELLUM_STATE_UNREADABLE',
-            `${error.path ?? 'a state file'} and its .bak cannot be read; nothing was written. Put back a good copy of the file, or run \`vellum ids reset mappings\` (or counters, sync, all) to start over: the unreadable files are kept aside, not deleted`,
-          );
-        }
-      };
-    },
+  const ids = new ExternalIdMapper({
+    stateDir: context.idsDir,
+    lockTimeoutMs: context.lockTimeout,
+    taskExists,
   });
+  try {
+    return await work(ids);
+  } catch (error) {
+    if (!(error instanceof StateUnreadableError)) throw error;
+    throw new CliError(
+      'VELLUM_STATE_UNREADABLE',
+      `${error.path ?? 'a state file'} and its .bak cannot be read; nothing was written. Put back a good copy of the file, or run \`vellum ids reset mappings\` (or counters, sync, all) to start over: the unreadable files are kept aside, not deleted`,
+      undefined,
+      { cause: error },
+    );
+  }
 }
+
+/** A read needs the state folder: creating it would hide a mistyped --root or --ids-dir. */
+const requireIds = (context: Context): Promise<void> =>
+  requireDir(context.idsDir, 'run `vellum ids map` to start one, or pass --root');
 
 export async function reset(context: Context, [target = '']: string[]): Promise<void> {
   const { RESET_TARGETS } = await import('@vellum/external-ids');
   if (!(RESET_TARGETS as readonly string[]).includes(target)) {
     throw new CliError('VELLUM_VALIDATION', `reset what? one of ${RESET_TARGETS.join(', ')}`);
   }
-  const { ExternalIdMapper } = await import('@vellum/external-ids');
-  const keptAt = await new ExternalIdMapper({ stateDir: context.idsDir }).reset(
-    target as (typeof RESET_TARGETS)[number],
+  const keptAt = await withMapper(context, (ids) =>
+    ids.reset(target as (typeof RESET_TARGETS)[number]),
   );
   emit(
     context,
@@ -59,11 +69,14 @@ export async function map(
   [internalId = '', toolName]: string[],
   options: Record<string, unknown>,
 ): Promise<void> {
-  const ids = await mapper(context);
-  const externalId = await ids.mapToExternal(
-    internalId,
-    await tool(toolName),
-    options.project as string | undefined,
+  const chosen = await tool(toolName);
+  // Only a task of the store gets an id: the check and the mapping share one open store.
+  const externalId = await withTaskStore(context, (store) =>
+    withMapper(
+      context,
+      (ids) => ids.mapToExternal(internalId, chosen, options.project as string | undefined),
+      async (id) => (await store.tasks.get(id)) !== undefined,
+    ),
   );
   emit(
     context,
@@ -76,8 +89,8 @@ export async function record(
   context: Context,
   [internalId = '', toolName, externalId = '']: string[],
 ): Promise<void> {
-  const ids = await mapper(context);
-  await ids.recordExternal(internalId, await tool(toolName), externalId);
+  const chosen = await tool(toolName);
+  await withMapper(context, (ids) => ids.recordExternal(internalId, chosen, externalId));
   emit(
     context,
     { internalId, tool: toolName, externalId },
@@ -86,15 +99,19 @@ export async function record(
 }
 
 export async function get(context: Context, [internalId = '', toolName]: string[]): Promise<void> {
-  const ids = await mapper(context);
   if (toolName !== undefined) {
-    const externalId = await ids.getExternal(internalId, await tool(toolName));
+    const chosen = await tool(toolName);
+    await requireIds(context);
+    const externalId = await withMapper(context, (ids) => ids.getExternal(internalId, chosen));
     if (externalId === undefined)
       throw new CliError('VELLUM_NOT_FOUND', `${internalId} has no ${toolName} id`);
     emit(context, { internalId, tool: toolName, externalId }, () => externalId);
     return;
   }
-  const entry = (await ids.list()).find((e) => e.internalId === internalId);
+  await requireIds(context);
+  const entry = (await withMapper(context, (ids) => ids.list())).find(
+    (e) => e.internalId === internalId,
+  );
   if (entry === undefined)
     throw new CliError('VELLUM_NOT_FOUND', `${internalId} has no external ids`);
   emit(context, entry, () =>
@@ -108,15 +125,17 @@ export async function reverse(
   context: Context,
   [toolName, externalId = '']: string[],
 ): Promise<void> {
-  const ids = await mapper(context);
-  const internalId = await ids.getInternal(await tool(toolName), externalId);
+  const chosen = await tool(toolName);
+  await requireIds(context);
+  const internalId = await withMapper(context, (ids) => ids.getInternal(chosen, externalId));
   if (internalId === undefined)
     throw new CliError('VELLUM_NOT_FOUND', `no task has ${toolName ?? ''} id ${externalId}`);
   emit(context, { tool: toolName, externalId, internalId }, () => internalId);
 }
 
 export async function list(context: Context): Promise<void> {
-  const entries = await (await mapper(context)).list();
+  await requireIds(context);
+  const entries = await withMapper(context, (ids) => ids.list());
   emit(
     context,
     { items: entries, total: entries.length },
@@ -136,11 +155,9 @@ export async function unmap(
   context: Context,
   [internalId = '', toolName]: string[],
 ): Promise<void> {
-  const ids = await mapper(context);
-  const removed = await ids.unmap(
-    internalId,
-    toolName === undefined ? undefined : await tool(toolName),
-  );
+  const chosen = toolName === undefined ? undefined : await tool(toolName);
+  await requireIds(context);
+  const removed = await withMapper(context, (ids) => ids.unmap(internalId, chosen));
   if (!removed)
     throw new CliError(
       'VELLUM_NOT_FOUND',

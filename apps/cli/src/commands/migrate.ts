@@ -3,9 +3,11 @@ import type { MigrationReport, Migrator } from '@vellum/migrate';
 import type { CollectionSetup } from '@vellum/tasks';
 import type { Context } from '../context.js';
 import { emit } from '../output.js';
+import { requireTaskStore } from './open.js';
 
 /** A migrator for the `.ap-state` store, opening its collections exactly as the store does. */
 async function migrator(context: Context): Promise<Migrator> {
+  await requireTaskStore(context);
   const { Migrator, defineCollection } = await import('@vellum/migrate');
   const { TASK_STORE_MIGRATIONS, taskStoreCollections } = await import('@vellum/tasks');
   const setups = taskStoreCollections();
@@ -13,6 +15,7 @@ async function migrator(context: Context): Promise<Migrator> {
     root: context.tasksDir,
     registry: TASK_STORE_MIGRATIONS,
     versionIfMissing: 1,
+    lockTimeout: context.lockTimeout,
     collections: Object.fromEntries(
       (Object.entries(setups) as [string, CollectionSetup<unknown>][]).map(([name, setup]) => [
         name,

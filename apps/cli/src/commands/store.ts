@@ -1,29 +1,26 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pc from 'picocolors';
+import type { IndexCheck, LegacyIndexReport } from '@vellum/tasks';
 import type { Context } from '../context.js';
 import { CliError, emit } from '../output.js';
 import { progress } from '../progress.js';
-import { withTaskStore } from './open.js';
+import { requireTaskStore, withTaskStore } from './open.js';
 
-export async function indexVerify(context: Context): Promise<void> {
-  const report = await withTaskStore(context, async (store) => {
-    const out: Record<string, Record<string, { ok: boolean; missing: number; extra: number }>> = {};
-    for (const collection of store.collections)
-      out[collection.name] = await collection.verifyIndexes();
-    return { collections: out, legacy: await store.checkLegacyIndexes() };
-  });
-  const bad = Object.entries(report.collections).flatMap(([c, indexes]) =>
-    Object.entries(indexes)
-      .filter(([, r]) => !r.ok)
-      .map(([i]) => `${c}.${i}`),
-  );
-  emit(context, { ok: bad.length === 0, ...report }, () =>
+interface IndexVerifyReport {
+  ok: boolean;
+  collections: Record<string, Record<string, IndexCheck>>;
+  legacy: LegacyIndexReport[];
+}
+
+function showIndexReport(context: Context, report: IndexVerifyReport): void {
+  emit(context, report, () =>
     [
       ...Object.entries(report.collections).flatMap(([c, indexes]) =>
-        Object.entries(indexes).map(
-          ([i, r]) =>
-            `${r.ok ? pc.green('ok  ') : pc.red('DRIFT')} ${c}.${i}${r.ok ? '' : ` (${r.missing} missing, ${r.extra} extra)`}`,
+        Object.entries(indexes).map(([i, r]) =>
+          r.ok
+            ? `${pc.green('ok  ')} ${c}.${i}`
+            : `${pc.red('DRIFT')} ${c}.${i}${r.missing + r.extra > 0 ? ` (${r.missing} missing, ${r.extra} extra)` : ''}${r.file === 'ok' || r.path === undefined ? '' : `: ${r.path} is ${r.file === 'drift' ? 'out of step with the documents' : r.file}`}`,
         ),
       ),
       ...report.legacy.map(
@@ -31,33 +28,55 @@ export async function indexVerify(context: Context): Promise<void> {
       ),
     ].join('\n'),
   );
-  if (bad.length > 0)
-    throw new CliError(
-      'VELLUM_CORRUPT_FILE',
-      `index drift in ${bad.join(', ')}: run \`vellum index rebuild\``,
-      undefined,
-      { reported: true },
+}
+
+/**
+ * Compares every index, in memory and in its file, with the documents. A
+ * drifted index exits 5 naming the file; only `index rebuild` rewrites it.
+ */
+export async function indexVerify(context: Context): Promise<void> {
+  const report = await withTaskStore(context, async (store) => {
+    const collections = await store.verifyIndexes();
+    const legacy = await store.checkLegacyIndexes();
+    const bad = Object.entries(collections).flatMap(([c, indexes]) =>
+      Object.entries(indexes)
+        .filter(([, r]) => !r.ok)
+        .map(([i, r]) => `${c}.${i}${r.path === undefined ? '' : ` in ${r.path}`}`),
     );
+    const found: IndexVerifyReport = { ok: bad.length === 0, collections, legacy };
+    if (bad.length > 0) {
+      // Reported while the store is open: the failed check records no metrics.
+      showIndexReport(context, found);
+      throw new CliError('VELLUM_INDEX_DRIFT', `index drift: ${bad.join(', ')}`, undefined, {
+        reported: true,
+      });
+    }
+    return found;
+  });
+  showIndexReport(context, report);
 }
 
 export async function indexRebuild(context: Context): Promise<void> {
   const bar = progress(context, 'rebuild');
   const rebuilt = await withTaskStore(context, async (store) => {
+    const collections = await store.collections();
     const names: string[] = [];
-    for (const [i, collection] of store.collections.entries()) {
-      bar.update(i, store.collections.length, collection.name);
+    for (const [i, collection] of collections.entries()) {
+      bar.update(i, collections.length, collection.name);
       names.push(
         ...(await collection.rebuildIndexes()).map((name) => `${collection.name}.${name}`),
       );
     }
-    bar.update(store.collections.length, store.collections.length);
+    bar.update(collections.length, collections.length);
     return names;
   });
   bar.done();
   emit(context, { rebuilt }, () => `${pc.green('rebuilt')} ${rebuilt.join(', ')}`);
 }
 
+/** The journal folders, one per collection used so far. */
 async function journals(context: Context): Promise<{ name: string; dir: string }[]> {
+  await requireTaskStore(context);
   const walDir = join(context.tasksDir, 'wal');
   const entries = await readdir(walDir, { withFileTypes: true }).catch(() => []);
   return entries
@@ -77,7 +96,7 @@ export async function journalVerify(context: Context): Promise<void> {
     error: string | null;
   }[] = [];
   for (const { name, dir } of await journals(context)) {
-    const journal = await Journal.open(dir);
+    const journal = await Journal.open(dir, { lockTimeout: context.lockTimeout });
     try {
       const report = await journal.verify();
       reports.push({
@@ -122,7 +141,7 @@ export async function journalRepair(context: Context): Promise<void> {
   const { Journal } = await import('@vellum/journal');
   const repaired: { name: string; line: number; keptAt: string }[] = [];
   for (const { name, dir } of await journals(context)) {
-    const journal = await Journal.open(dir);
+    const journal = await Journal.open(dir, { lockTimeout: context.lockTimeout });
     try {
       const cut = await journal.repair();
       if (cut !== null) repaired.push({ name, line: cut.tail.line, keptAt: cut.quarantinedTo });
@@ -146,7 +165,7 @@ export async function journalRepair(context: Context): Promise<void> {
 export async function journalCompact(context: Context): Promise<void> {
   const result = await withTaskStore(context, async (store) => {
     const out: Record<string, number> = {};
-    for (const collection of store.collections)
+    for (const collection of await store.collections())
       out[collection.name] = (await collection.checkpoint()).seq;
     return out;
   });

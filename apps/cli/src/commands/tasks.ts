@@ -42,20 +42,23 @@ export async function add(
   [content]: string[],
   options: Record<string, unknown>,
 ): Promise<void> {
-  const task = await withTaskStore(context, (store) =>
-    store.tasks.create({
-      content: content ?? '',
-      story: options.story as string | undefined,
-      parent: options.parent as string | undefined,
-      id: options.id as string | undefined,
-      priority: options.priority as Task['priority'] | undefined,
-      status: options.status as Task['status'] | undefined,
-      metadata: {
-        ...(options.storyId === undefined ? {} : { story_id: options.storyId as string }),
-        ...(options.persona === undefined ? {} : { persona: options.persona as string }),
-      },
-      depends_on: options.dependsOn as string[] | undefined,
-    }),
+  const task = await withTaskStore(
+    context,
+    (store) =>
+      store.tasks.create({
+        content: content ?? '',
+        story: options.story as string | undefined,
+        parent: options.parent as string | undefined,
+        id: options.id as string | undefined,
+        priority: options.priority as Task['priority'] | undefined,
+        status: options.status as Task['status'] | undefined,
+        metadata: {
+          ...(options.storyId === undefined ? {} : { story_id: options.storyId as string }),
+          ...(options.persona === undefined ? {} : { persona: options.persona as string }),
+        },
+        depends_on: options.dependsOn as string[] | undefined,
+      }),
+    'create',
   );
   emit(context, task, () => `${pc.green('created')} ${line(task)}`);
 }
@@ -65,9 +68,10 @@ export async function get(
   [id]: string[],
   options: Record<string, unknown>,
 ): Promise<void> {
+  const fields = options.fields as string[] | undefined;
+  if (fields !== undefined) (await import('@vellum/tasks')).assertTaskFields(fields);
   const task = await withTaskStore(context, (store) => store.tasks.require(id ?? ''));
   const { mergePatch } = await import('@vellum/collection');
-  const fields = options.fields as string[] | undefined;
   const shown = fields === undefined ? task : pick(task, fields, mergePatch);
   emit(context, shown, () => show(shown as Task));
 }
@@ -213,7 +217,7 @@ export async function batch(context: Context, [file = '']: string[]): Promise<vo
   }
   const bar = progress(context, 'batch');
   bar.update(0, undefined, file);
-  const result = await withTaskStore(context, (store) => store.tasks.batchUpdate(file));
+  const result = await withTaskStore(context, (store) => store.tasks.batchUpdate(file), 'create');
   bar.done();
   emit(
     context,
