@@ -45,6 +45,8 @@ export async function buildTaskStore(root: string, count: number): Promise<void>
   }
   const store = await TaskStore.open({ root: stateDir });
   try {
+    // Collections open on first use: this one's open is the import.
+    await store.tasks.collection();
     const imported = store.report.tasks?.imported;
     if (imported !== count) throw new Error(`TaskStore imported ${imported} of ${count} tasks`);
   } finally {

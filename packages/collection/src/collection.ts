@@ -110,6 +110,14 @@ export interface CollectionOptions<T> {
   journalRetention?: 'compact' | 'keep' | undefined;
   /** Told about every operation's duration and outcome (for metrics); keep it cheap. */
   onOperation?: ((metric: OperationMetric) => void) | undefined;
+  /**
+   * `true` (default): a persisted index file found missing or disagreeing with
+   * the documents at open is written again at the next flush. `false`: it is
+   * only reported (`report.indexDrift`, `verifyIndexes()`), and left as it is
+   * until `rebuildIndexes()` or a write changes that index: for a check that
+   * must not change what it checks.
+   */
+  repairIndexFiles?: boolean | undefined;
 }
 
 /** A condition on one index: equality, `in`, a range, or a string prefix. */
@@ -355,6 +363,7 @@ export class Collection<T> {
   readonly #listeners = new Set<(event: ChangeEvent<T>) => void>();
   readonly #onOperation: ((metric: OperationMetric) => void) | undefined;
   readonly #keepJournal: boolean;
+  readonly #repairIndexFiles: boolean;
   readonly #journalDir: string;
   #commits: CommitRequest<T>[] = [];
   #committing = false;
@@ -378,6 +387,7 @@ export class Collection<T> {
     this.#now = options.now ?? (() => new Date());
     this.#onOperation = options.onOperation;
     this.#keepJournal = options.journalRetention === 'keep';
+    this.#repairIndexFiles = options.repairIndexFiles ?? true;
     this.#journalDir = resolve(this.root, options.journalDir ?? `.vellum/${options.name}/wal`);
     for (const [name, definition] of Object.entries(options.indexes ?? {})) {
       const indexOptions: SecondaryIndexOptions<T> = {
@@ -1390,10 +1400,10 @@ export class Collection<T> {
       }
       if (stored === null) {
         // Never written yet (a store from before the index existed): write it, nothing drifted.
-        if (this.#docs.size > 0) this.#dirtyIndexes.add(name);
+        if (this.#docs.size > 0 && this.#repairIndexFiles) this.#dirtyIndexes.add(name);
       } else if (canonical(stored) !== canonical(index.toJSON())) {
         this.report.indexDrift.push(name);
-        this.#dirtyIndexes.add(name);
+        if (this.#repairIndexFiles) this.#dirtyIndexes.add(name);
       }
     }
     if (this.#dirtyIndexes.size > 0) this.#scheduleFlush();

@@ -91,6 +91,27 @@ describe('opening a store', () => {
     expect(calls).toBeGreaterThanOrEqual(100);
   });
 
+  it('with repairIndexFiles false, reports a drifted index file and leaves it as it is', async () => {
+    const root = await freshDir();
+    const writer = await openTasks(root, {}, false);
+    for (let n = 0; n < 5; n++) await writer.put(task(n));
+    await writer.close();
+    const file = join(root, 'tasks/index/by-status.json');
+    const edited = '{"blocked": ["TASK-002-001"]}\n';
+    await writeFile(file, edited);
+    const checker = await openTasks(root, { repairIndexFiles: false }, false);
+    expect(checker.report.indexDrift).toEqual(['status']);
+    expect((await checker.verifyIndexes()).status).toMatchObject({ ok: false, file: 'drift' });
+    await checker.close();
+    expect(await readFile(file, 'utf8')).toBe(edited);
+    const healer = await openTasks(root, {}, false);
+    expect(healer.report.indexDrift).toEqual(['status']);
+    await healer.close();
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({
+      pending: [0, 1, 2, 3, 4].map((n) => task(n).id).sort(),
+    });
+  });
+
   it('refuses a snapshot whose bytes changed, keeps it aside and rebuilds from files and journal', async () => {
     const root = await freshDir();
     const writer = await openTasks(root, {}, false);

@@ -17,7 +17,13 @@ export type CollectionSetup<T> = Omit<CollectionOptions<T>, 'root' | 'name' | 's
 /** Options shared by every collection of the store. */
 export type SharedSetup = Pick<
   CollectionOptions<unknown>,
-  'mode' | 'lockTimeout' | 'flushDelayMs' | 'now' | 'onOperation' | 'journalRetention'
+  | 'mode'
+  | 'lockTimeout'
+  | 'flushDelayMs'
+  | 'now'
+  | 'onOperation'
+  | 'journalRetention'
+  | 'repairIndexFiles'
 >;
 
 export interface TaskStoreCollections {

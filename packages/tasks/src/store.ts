@@ -31,6 +31,8 @@ export interface TaskStoreOptions {
    * metrics). Default true; `'on-close'` holds them for `close()` to write or drop.
    */
   metrics?: MetricsMode | undefined;
+  /** `false`: index files that disagree with the documents are reported, not rewritten (see `CollectionOptions`). */
+  repairIndexFiles?: boolean | undefined;
   /** Clock, for tests. */
   now?: (() => Date) | undefined;
 }
@@ -120,6 +122,7 @@ export class TaskStore {
       flushDelayMs: options.flushDelayMs,
       now: options.now,
       onOperation: this.#metrics.record,
+      repairIndexFiles: options.repairIndexFiles,
       ...(options.journalRetention === undefined
         ? {}
         : { journalRetention: options.journalRetention }),

@@ -5,10 +5,11 @@ import { CliError } from '../output.js';
 
 /**
  * `read`: the command needs a store that exists; opening one would create it,
- * and a mistyped `--root` would then look like an empty store. `create`: the
- * command adds something, and may start a new store.
+ * and a mistyped `--root` would then look like an empty store. `check`: read,
+ * and leave drifted index files as they are (a check must not heal what it
+ * reports). `create`: the command adds something, and may start a new store.
  */
-export type Access = 'read' | 'create';
+export type Access = 'read' | 'check' | 'create';
 
 /** @throws {CliError} `VELLUM_NO_STORE` (exit 3) when `dir` is not a directory. */
 export async function requireDir(dir: string, wayOut: string): Promise<void> {
@@ -34,12 +35,13 @@ export async function withTaskStore<T>(
   work: (store: TaskStore) => Promise<T>,
   access: Access = 'read',
 ): Promise<T> {
-  if (access === 'read') await requireTaskStore(context);
+  if (access !== 'create') await requireTaskStore(context);
   const { TaskStore } = await import('@vellum/tasks');
   const store = await TaskStore.open({
     root: context.tasksDir,
     lockTimeout: context.lockTimeout,
     metrics: 'on-close',
+    repairIndexFiles: access !== 'check',
   });
   let result: T;
   try {

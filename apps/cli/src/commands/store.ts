@@ -35,24 +35,28 @@ function showIndexReport(context: Context, report: IndexVerifyReport): void {
  * drifted index exits 5 naming the file; only `index rebuild` rewrites it.
  */
 export async function indexVerify(context: Context): Promise<void> {
-  const report = await withTaskStore(context, async (store) => {
-    const collections = await store.verifyIndexes();
-    const legacy = await store.checkLegacyIndexes();
-    const bad = Object.entries(collections).flatMap(([c, indexes]) =>
-      Object.entries(indexes)
-        .filter(([, r]) => !r.ok)
-        .map(([i, r]) => `${c}.${i}${r.path === undefined ? '' : ` in ${r.path}`}`),
-    );
-    const found: IndexVerifyReport = { ok: bad.length === 0, collections, legacy };
-    if (bad.length > 0) {
-      // Reported while the store is open: the failed check records no metrics.
-      showIndexReport(context, found);
-      throw new CliError('VELLUM_INDEX_DRIFT', `index drift: ${bad.join(', ')}`, undefined, {
-        reported: true,
-      });
-    }
-    return found;
-  });
+  const report = await withTaskStore(
+    context,
+    async (store) => {
+      const collections = await store.verifyIndexes();
+      const legacy = await store.checkLegacyIndexes();
+      const bad = Object.entries(collections).flatMap(([c, indexes]) =>
+        Object.entries(indexes)
+          .filter(([, r]) => !r.ok)
+          .map(([i, r]) => `${c}.${i}${r.path === undefined ? '' : ` in ${r.path}`}`),
+      );
+      const found: IndexVerifyReport = { ok: bad.length === 0, collections, legacy };
+      if (bad.length > 0) {
+        // Reported while the store is open: the failed check records no metrics.
+        showIndexReport(context, found);
+        throw new CliError('VELLUM_INDEX_DRIFT', `index drift: ${bad.join(', ')}`, undefined, {
+          reported: true,
+        });
+      }
+      return found;
+    },
+    'check',
+  );
   showIndexReport(context, report);
 }
 
