@@ -1,5 +1,5 @@
 import { readdir, unlink } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import {
   CorruptFileError,
   InvalidIdError,
@@ -44,7 +44,8 @@ async function walk(
     throw error;
   }
   for (const entry of entries) {
-    const full = join(dir, entry.name);
+    // `dir` is absolute and normalized already: a plain concatenation, not `join`, per file.
+    const full = `${dir}${sep}${entry.name}`;
     const relativePath = `${prefix}${entry.name}`;
     if (entry.isDirectory()) await walk(full, `${relativePath}/`, found);
     else if (entry.isFile()) found.push({ full, relative: relativePath });
