@@ -172,9 +172,16 @@ class Lock implements HeldLock {
     this.#throwIfLost();
   }
 
+  /** Removes the owner file after the lock is released, unless it already names the next holder's lock. */
   async dropOwnership(): Promise<void> {
-    // After a loss the owner file is the new holder's.
-    if (this.#lost === undefined) await unlink(this.#ownerPath).catch(() => undefined);
+    if (this.#lost !== undefined) return;
+    const owner = await readOwner(this.#ownerPath);
+    if (
+      owner?.lockIno !== this.#identity?.ino ||
+      owner?.lockBirthtimeMs !== this.#identity?.birthtimeMs
+    )
+      return;
+    await unlink(this.#ownerPath).catch(() => undefined);
   }
 }
 
@@ -218,10 +225,15 @@ export async function withLock<T>(
       await lock.recordOwnership();
       result = await held.run(new Set([...(heldHere ?? []), lockPath]), () => fn(lock));
     } finally {
-      await lock.dropOwnership();
-      await release().catch((error: unknown) => {
-        if (errnoOf(error) !== 'ECOMPROMISED' && errnoOf(error) !== 'ERELEASED') throw error;
-      });
+      // The lock first, then its owner file: a kill in between leaves an owner file naming a lock
+      // that is gone (harmless), never a lock whose holder cannot be named (taken over only once stale).
+      try {
+        await release().catch((error: unknown) => {
+          if (errnoOf(error) !== 'ECOMPROMISED' && errnoOf(error) !== 'ERELEASED') throw error;
+        });
+      } finally {
+        await lock.dropOwnership();
+      }
     }
     if (lock.lost !== undefined) throw lock.lost;
     return result;

@@ -133,7 +133,12 @@ describe('SIGKILL during a migration', () => {
       const context = `kill ${i} ${JSON.stringify(kill)} ${direction} from ${version}, delay ${run.delay}, seed ${seedValue}; child passed ${run.seen.join(' ')}`;
 
       // Reopening: the migrator settles whatever the kill left.
-      const migrator = await Migrator.open({ root, registry, collections: collections() });
+      const migrator = await Migrator.open({
+        root,
+        registry,
+        collections: collections(),
+        lockTimeout: 30_000,
+      });
       const outcome = migrator.recovered?.outcome ?? 'none';
       if ('expect' in kill) expect(outcome, context).toBe(kill.expect);
       outcomes.push(run.killed ? outcome : 'not killed');
@@ -161,5 +166,6 @@ describe('SIGKILL during a migration', () => {
     const final = version === '1' ? '2' : '1';
     expect(await readStoreVersion(root)).toBe(final);
     expect((await readCollections(root)).tasks.map(withoutStamp)).toEqual(expectedAt(final).tasks);
-  });
+    // Each reopen may wait out a lock a kill left without its holder's name (see the fixture).
+  }, 300_000);
 });

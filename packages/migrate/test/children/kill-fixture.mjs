@@ -8,9 +8,12 @@ export const TASKS = 2000;
 export const NOTES = 200;
 
 export function collections() {
+  // A kill can land between taking a lock and naming its holder: such a lock is only taken over
+  // once stale (10 s), so whoever opens next may wait that long. Wait longer than that.
+  const lockTimeout = 30_000;
   return {
-    tasks: { layout: arrayFileLayout({ file: 'tasks.json' }) },
-    notes: { layout: arrayFileLayout({ file: 'notes.json' }) },
+    tasks: { layout: arrayFileLayout({ file: 'tasks.json' }), lockTimeout },
+    notes: { layout: arrayFileLayout({ file: 'notes.json' }), lockTimeout },
   };
 }
 
