@@ -81,8 +81,11 @@ async function treeSize(dir: string): Promise<{ files: number; bytes: number }> 
   let bytes = 0;
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
+    // The open store's lock files come and go with its journal lease.
+    const info = await stat(join(entry.parentPath, entry.name)).catch(() => undefined);
+    if (info === undefined) continue;
     files++;
-    bytes += (await stat(join(entry.parentPath, entry.name))).size;
+    bytes += info.size;
   }
   return { files, bytes };
 }
