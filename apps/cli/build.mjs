@@ -17,6 +17,9 @@ await build({
   // ESM builds of dependencies that ship both (jsonc-parser's UMD one loads files at run time).
   mainFields: ['module', 'main'],
   sourcemap: true,
+  // Bundling renames a class whose name another package also uses (ValidationError2); errors set
+  // `name` from their class, so names must survive.
+  keepNames: true,
   logLevel: 'warning',
   // CommonJS dependencies bundled into ESM still call require() for Node's built-ins.
   banner: {

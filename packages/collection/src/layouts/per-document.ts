@@ -1,4 +1,5 @@
-import { readdir, unlink } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import {
   CorruptFileError,
@@ -30,15 +31,19 @@ const defaultIsDocumentFile = (path: string): boolean =>
   path.endsWith('.json') &&
   !path.split('/').some((part) => part.startsWith('.') || part === 'index');
 
-/** Every file under `dir`: absolute path and `/`-separated path relative to `dir` (built as it goes: `path.relative` per file is slow). */
-async function walk(
+/**
+ * Every file under `dir`: absolute path and `/`-separated path relative to
+ * `dir` (built as it goes: `path.relative` per file is slow). Synchronous:
+ * listing a few dozen folders costs less than their thread-pool round trips.
+ */
+function walk(
   dir: string,
   prefix = '',
   found: { full: string; relative: string }[] = [],
-): Promise<{ full: string; relative: string }[]> {
+): { full: string; relative: string }[] {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     if (errnoOf(error) === 'ENOENT') return found;
     throw error;
@@ -47,7 +52,7 @@ async function walk(
     // `dir` is absolute and normalized already: a plain concatenation, not `join`, per file.
     const full = `${dir}${sep}${entry.name}`;
     const relativePath = `${prefix}${entry.name}`;
-    if (entry.isDirectory()) await walk(full, `${relativePath}/`, found);
+    if (entry.isDirectory()) walk(full, `${relativePath}/`, found);
     else if (entry.isFile()) found.push({ full, relative: relativePath });
   }
   return found;
@@ -79,8 +84,10 @@ export function perDocumentLayout<T>(options: PerDocumentOptions<T>): Layout<T> 
     }
     return full;
   };
-  const files = async (root: string): Promise<string[]> =>
-    (await walk(base(root))).flatMap((file) => (isDocumentFile(file.relative) ? [file.full] : []));
+  const files = (root: string): Promise<string[]> =>
+    Promise.resolve(
+      walk(base(root)).flatMap((file) => (isDocumentFile(file.relative) ? [file.full] : [])),
+    );
 
   return {
     name: `per-document(${options.dir})`,
