@@ -55,15 +55,19 @@ export async function cleanupTempFiles(
     throw error;
   }
   for (const entry of entries) {
-    const full = join(dir, entry.name);
     if (entry.isDirectory() && (options.depth ?? 0) > 0 && !entry.name.endsWith('.lock')) {
       removed.push(
-        ...(await cleanupTempFiles(full, { ...options, depth: (options.depth ?? 0) - 1 })),
+        ...(await cleanupTempFiles(join(dir, entry.name), {
+          ...options,
+          depth: (options.depth ?? 0) - 1,
+        })),
       );
       continue;
     }
     const match = TEMP_NAME.exec(entry.name);
     if (!entry.isFile() || match === null) continue;
+    // Joined only for a temp file: a folder of thousands of documents has none.
+    const full = join(dir, entry.name);
     const pid = Number(match[2]);
     let stale = !processIsAlive(pid);
     if (!stale) {
