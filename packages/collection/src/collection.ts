@@ -430,7 +430,9 @@ export class Collection<T> {
     try {
       await collection.#open(options);
     } catch (error) {
-      await collection.#snapshotFile?.close();
+      // The lease and the files opened so far are released; the open's own error is the one to see.
+      await collection.#journal?.close().catch(() => undefined);
+      await collection.#snapshotFile?.close().catch(() => undefined);
       throw error;
     }
     return collection;
@@ -439,14 +441,15 @@ export class Collection<T> {
   async #open(options: CollectionOptions<T>): Promise<void> {
     await ensureDir(this.#stateDir);
     await cleanupTempFiles(this.#stateDir);
-    const files = await this.layout.files(this.root);
-    for (const dir of new Set(files.map((file) => dirname(file)))) await cleanupTempFiles(dir);
     this.#journal = await Journal.open(this.#journalDir, {
       lockTimeout: options.lockTimeout,
       rotateBytes: options.rotateBytes,
       now: options.now,
     });
     await this.#journal.exclusive(async () => {
+      // Listed under the lock: no other process materializes between the listing and its use.
+      const files = await this.layout.files(this.root);
+      for (const dir of new Set(files.map((file) => dirname(file)))) await cleanupTempFiles(dir);
       const found = await this.#loadCheckpoint();
       if (found === null) {
         await this.#adoptFolder();
@@ -631,16 +634,12 @@ export class Collection<T> {
     atOpen: boolean,
     listed?: readonly string[],
   ): Promise<{ puts: LayoutEntry[]; deletes: { id: string; file: string | undefined }[] }> {
+    // Every file, before a flush too: the flush moves the checkpoint's time past any edit not
+    // adopted now, and the next open would no longer see it.
     const files = listed ?? (await this.layout.files(this.root));
-    const idOf = this.layout.idOf?.bind(this.layout);
-    // Before a flush only the files it will write matter: a hand edit elsewhere is adopted at the next open.
-    const candidates =
-      atOpen || !this.layout.capabilities.perDocument || this.#rewriteAll || idOf === undefined
-        ? files
-        : files.filter((file) => this.#dirty.has(idOf(this.root, file) ?? ''));
-    const times = modificationTimes(candidates);
+    const times = modificationTimes(files);
     // Equal times are ambiguous on coarse clocks: look at the content.
-    const changed = candidates.filter((_, i) => (times[i] ?? -1) >= checkpointMtime);
+    const changed = files.filter((_, i) => (times[i] ?? -1) >= checkpointMtime);
     if (atOpen && changed.length > 0) this.#checkpointStale = true;
     const perDocument = this.layout.capabilities.perDocument;
     const countDiffers = atOpen && perDocument && files.length !== this.#docs.size;

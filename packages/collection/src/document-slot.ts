@@ -82,8 +82,19 @@ export class DocumentSlot<T> {
     if (source !== undefined) {
       // Synchronous, like a database page read: the getter must answer now, and the page cache usually has it.
       const bytes = Buffer.allocUnsafe(this.#length);
-      const read = readSync(source.fd, bytes, 0, this.#length, this.#offset);
-      return bytes.toString('utf8', 0, read);
+      let read = 0;
+      while (read < this.#length) {
+        const n = readSync(source.fd, bytes, read, this.#length - read, this.#offset + read);
+        // The snapshot is only ever replaced by rename; a shorter file was changed in place.
+        if (n === 0) {
+          throw new CorruptFileError(
+            `${source.path}:@${this.#offset}: a stored document is cut short (the file changed while open)`,
+            { path: source.path, offset: this.#offset },
+          );
+        }
+        read += n;
+      }
+      return bytes.toString('utf8');
     }
     return JSON.stringify(this.#doc);
   }

@@ -350,16 +350,18 @@ async function readFormat2(
   if (header.crc !== hex(crc)) {
     throw corrupt(1, 'checksum mismatch: the file changed after it was written');
   }
-  const text = Buffer.concat(tail).toString('utf8');
-  const lines = text.split('\n');
+  const bytes = Buffer.concat(tail);
+  // The header says where the directory begins: the index lines are everything before it.
+  const directoryStart = header.directoryAt - header.indexesAt;
+  const lines = bytes.toString('utf8', 0, directoryStart).split('\n');
   if (lines.at(-1) === '') lines.pop();
   const firstLine = header.count + 2;
-  if (lines.length !== header.indexes + 1) {
-    throw corrupt(firstLine, `expected ${header.indexes} index lines and a directory`);
+  if (lines.length !== header.indexes || directoryStart > bytes.length) {
+    throw corrupt(firstLine, `expected ${header.indexes} index lines before the directory`);
   }
   let directory: unknown;
   try {
-    directory = JSON.parse(lines.at(-1) ?? '');
+    directory = JSON.parse(bytes.toString('utf8', directoryStart));
   } catch {
     throw corrupt(firstLine + header.indexes, 'invalid JSON');
   }
@@ -375,7 +377,7 @@ async function readFormat2(
       lengths[i] as number,
     );
   }
-  return parseIndexLines(lines.slice(0, -1), firstLine, ids, corrupt);
+  return parseIndexLines(lines, firstLine, ids, corrupt);
 }
 
 function parseIndexLines(

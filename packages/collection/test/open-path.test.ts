@@ -1,4 +1,4 @@
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openTasks, task, ticketLayout } from './fixtures.js';
@@ -110,6 +110,34 @@ describe('opening a store', () => {
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({
       pending: [0, 1, 2, 3, 4].map((n) => task(n).id).sort(),
     });
+  });
+
+  it('adopts a hand edit of one document made while open, when a flush writes another', async () => {
+    const root = await freshDir();
+    const writer = await openTasks(root, {}, false);
+    await writer.put(task(1));
+    await writer.put(task(2));
+    await writer.flush();
+    const file = join(root, 'tasks/active', `${task(1).id}.json`);
+    await writeFile(file, JSON.stringify({ ...task(1), content: 'edited by hand' }));
+    await writer.patch(task(2).id, { content: 'written by the store' });
+    await writer.flush();
+    expect((await writer.get(task(1).id))?.content).toBe('edited by hand');
+    await writer.close();
+    const reopened = await openTasks(root);
+    expect((await reopened.get(task(1).id))?.content).toBe('edited by hand');
+  });
+
+  it('refuses a document whose text the snapshot no longer has (the file was cut while open)', async () => {
+    const root = await freshDir();
+    const layout = { layout: ticketLayout() };
+    const writer = await openTasks(root, layout, false);
+    await writer.batch(Array.from({ length: 100 }, (_, n) => ({ type: 'put', doc: task(n) })));
+    await writer.close();
+    const reader = await openTasks(root, layout);
+    await truncate(join(root, STATE, 'snapshot.jsonl'), 200);
+    // The second document: not among those opening sampled (and so read) to check the indexes.
+    await expect(reader.get(task(1).id)).rejects.toMatchObject({ code: 'VELLUM_CORRUPT_FILE' });
   });
 
   it('refuses a snapshot whose bytes changed, keeps it aside and rebuilds from files and journal', async () => {
