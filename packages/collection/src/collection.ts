@@ -831,7 +831,8 @@ export class Collection<T> {
     const report = this.#onOperation;
     if (report === undefined) return run();
     const started = performance.now();
-    const timestamp = new Date().toISOString();
+    // The store's clock, not the wall clock: it also names the daily metrics file.
+    const timestamp = this.#now().toISOString();
     try {
       const result = await run();
       report({
