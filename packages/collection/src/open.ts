@@ -1,0 +1,181 @@
+import { dirname } from 'node:path';
+import { CorruptFileError, cleanupTempFiles, ensureDir } from '@vellum/atomic-io';
+import { SecondaryIndex } from '@vellum/index';
+import { Journal, type Transaction } from '@vellum/journal';
+import { adopt, findExternalChanges, keepAside, readLayout, validateAdopted } from './adopt.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { DocumentSlot } from './document-slot.js';
+import { checkIndexFiles } from './index-files.js';
+import { encoded, journalOp, type Planned } from './records.js';
+import { readSnapshot, type SnapshotIndex } from './snapshot.js';
+import { documentEntries, type CollectionState } from './state.js';
+import type { CollectionOptions } from './types.js';
+
+/**
+ * Opens the journal and brings the state up to date: loads the snapshot,
+ * replays the journal, adopts files edited outside Vellum and, in a folder with
+ * layout files but no journal, imports them. Unusable files are kept aside and
+ * listed in `state.report`. On failure, what was opened is closed again.
+ */
+export async function openState<T>(
+  state: CollectionState<T>,
+  options: CollectionOptions<T>,
+): Promise<void> {
+  try {
+    await ensureDir(state.stateDir);
+    await cleanupTempFiles(state.stateDir);
+    state.journal = await Journal.open(state.journalDir, {
+      lockTimeout: options.lockTimeout,
+      rotateBytes: options.rotateBytes,
+      now: options.now,
+    });
+    await state.journal.exclusive(async () => {
+      // Listed under the lock: no other process materializes between the listing and its use.
+      const files = await state.layout.files(state.root);
+      for (const dir of new Set(files.map((file) => dirname(file)))) await cleanupTempFiles(dir);
+      const found = await loadCheckpoint(state);
+      if (found === null) {
+        await adoptFolder(state);
+        await checkIndexFiles(state);
+        state.checkpointStale = true;
+      } else {
+        state.checkpointMtime = found.mtimeMs;
+        await recover(state, files);
+      }
+      // A read-only open leaves the checkpoint (and its time, which hand edits are compared with) alone.
+      if (state.checkpointStale) {
+        state.checkpointMtime = await writeCheckpoint(state.stateDir, state.checkpoint);
+      }
+    });
+    // Opening is a one-off: another process must not wait out the lease.
+    await state.journal.release();
+  } catch (error) {
+    // The lease and the files opened so far are released; the open's own error is the one to see.
+    await (state.journal as Journal | undefined)?.close().catch(() => undefined);
+    await state.snapshotFile?.close().catch(() => undefined);
+    throw error;
+  }
+  if (state.dirty.size > 0 || state.rewriteAll) state.scheduleFlush();
+}
+
+async function loadCheckpoint<T>(state: CollectionState<T>): Promise<{ mtimeMs: number } | null> {
+  try {
+    const found = await readCheckpoint(state.stateDir);
+    if (found === null) return null;
+    state.checkpoint = found.checkpoint;
+    return { mtimeMs: found.mtimeMs };
+  } catch (error) {
+    if (!(error instanceof CorruptFileError) || error.path === undefined) throw error;
+    await keepAside(state, error.path, error.message, 'move');
+    return null;
+  }
+}
+
+/** A folder without checkpoint: import its files, then replay whatever the journal has. */
+async function adoptFolder<T>(state: CollectionState<T>): Promise<void> {
+  const { entries } = await readLayout(state, undefined);
+  const planned: Planned<T>[] = [];
+  for (const entry of entries) {
+    const doc = await validateAdopted(state, entry);
+    if (doc !== undefined) planned.push({ op: 'import', id: entry.id, doc });
+  }
+  if (planned.length > 0) {
+    const tx = await state.journal.append(planned.map((p) => journalOp(encoded(p))));
+    state.apply(tx, undefined);
+    state.report.imported = planned.length;
+  }
+  for await (const tx of state.journal.read(state.appliedSeq)) {
+    state.apply(tx, 'remote');
+    state.report.replayed++;
+  }
+  state.checkpoint = {
+    ...state.checkpoint,
+    materializedSeq: state.appliedSeq,
+    at: state.now().toISOString(),
+  };
+}
+
+/** Snapshot, replay to the checkpoint, adopt hand edits, replay the rest. */
+async function recover<T>(state: CollectionState<T>, files: readonly string[]): Promise<void> {
+  const { materializedSeq } = state.checkpoint;
+  let snapshot: Awaited<ReturnType<typeof readSnapshot>> = null;
+  const source = { fd: -1, path: '' };
+  try {
+    snapshot = await readSnapshot(state.stateDir, (id, rev, offset, length) =>
+      state.docs.set(id, DocumentSlot.inFile<T>(source, offset, length, rev)),
+    );
+  } catch (error) {
+    // What was read before the damage is no state to keep.
+    state.docs.clear();
+    if (!(error instanceof CorruptFileError) || error.path === undefined) throw error;
+    await keepAside(state, error.path, error.message, 'move');
+  }
+  if (snapshot !== null) {
+    source.fd = snapshot.file.fd;
+    source.path = snapshot.path;
+    state.snapshotFile = snapshot.file;
+    loadIndexes(state, snapshot.indexes);
+    state.appliedSeq = snapshot.seq;
+  } else if (state.checkpoint.snapshotSeq > 0) {
+    // The journal before the snapshot may be compacted: the files are the state at the checkpoint.
+    for (const entry of (await readLayout(state, undefined)).entries) {
+      const doc = await validateAdopted(state, entry);
+      if (doc !== undefined) state.set(entry.id, DocumentSlot.ofDocument(doc, materializedSeq));
+    }
+    state.appliedSeq = materializedSeq;
+  }
+  const later: Transaction[] = [];
+  for await (const tx of state.journal.read(state.appliedSeq)) {
+    if (tx.lastSeq <= materializedSeq) state.apply(tx, undefined);
+    else later.push(tx);
+    state.report.replayed++;
+  }
+  // The index files were written from this state: compare before later writes and hand edits.
+  await checkIndexFiles(state);
+  const external = await findExternalChanges(state, true, files);
+  for (const tx of later) state.apply(tx, 'remote');
+  await adopt(state, external, new Set(later.flatMap((tx) => tx.ops.map((op) => op.id ?? ''))));
+}
+
+/**
+ * Takes the snapshot's persisted indexes whose definition is unchanged,
+ * after checking a sample of documents against them; rebuilds the others.
+ */
+function loadIndexes<T>(state: CollectionState<T>, persisted: readonly SnapshotIndex[]): void {
+  const sample = sampleIds(state.docs, 32);
+  for (const [name, entry] of state.indexes) {
+    const stored = persisted.find((index) => index.name === name);
+    let loaded: SecondaryIndex<T> | undefined;
+    if (stored !== undefined && entry.fingerprint !== undefined) {
+      if (stored.fingerprint === entry.fingerprint) {
+        try {
+          loaded = SecondaryIndex.fromJSON<T>(stored.entries, entry.options);
+        } catch (error) {
+          if (!(error instanceof CorruptFileError)) throw error;
+        }
+      }
+    }
+    const holdsSample = (index: SecondaryIndex<T>): boolean =>
+      sample.every((id) => {
+        const doc = state.docs.get(id)?.doc;
+        return doc === undefined || index.holds(id, doc);
+      });
+    if (loaded !== undefined && holdsSample(loaded)) {
+      entry.index = loaded;
+    } else {
+      entry.index.rebuild(documentEntries(state.docs));
+    }
+  }
+}
+
+/** Up to `count` ids spread over the whole collection. */
+function sampleIds(docs: ReadonlyMap<string, unknown>, count: number): string[] {
+  const step = Math.max(1, Math.floor(docs.size / count));
+  const out: string[] = [];
+  let i = 0;
+  for (const id of docs.keys()) {
+    if (i++ % step === 0) out.push(id);
+    if (out.length === count) break;
+  }
+  return out;
+}
