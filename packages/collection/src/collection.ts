@@ -53,6 +53,8 @@ export class Collection<T> {
    * journal, imports them. Unusable files are kept aside and listed in `report`.
    * @throws {ValidationError} documents in existing files fail the schema, for a layout that cannot keep them aside.
    * @throws {JournalCorruptError} the journal is corrupt in the middle.
+   * @throws {StoreNotFoundError} none there, with `createIfMissing: false`; nothing created.
+   * @throws {StoreExistsError} one there already, with `errorIfExists: true`; nothing changed.
    */
   static async open<T>(options: CollectionOptions<T>): Promise<Collection<T>> {
     const collection = new Collection<T>(options);
@@ -196,6 +198,14 @@ export class Collection<T> {
     if (this.#state.mode === 'write-through') await this.flush();
     else this.#state.scheduleFlush();
     return committed;
+  }
+
+  /**
+   * Applies what other processes committed since this instance last looked
+   * (reads and writes do it themselves): `onChange` listeners hear of it now.
+   */
+  async refresh(): Promise<void> {
+    await this.#state.refresh();
   }
 
   /**

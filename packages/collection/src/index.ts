@@ -28,6 +28,8 @@ export {
   CollectionClosedError,
   ConflictError,
   NotFoundError,
+  StoreExistsError,
+  StoreNotFoundError,
   ValidationError,
   type ValidationIssue,
 } from './errors.js';
@@ -44,3 +46,4 @@ export {
   type MapFileOptions,
 } from './layouts/single-file.js';
 export { mergePatch } from './merge-patch.js';
+export { project } from './project.js';

@@ -1,10 +1,12 @@
-import { dirname } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { CorruptFileError, cleanupTempFiles, ensureDir } from '@vellum/atomic-io';
 import { SecondaryIndex } from '@vellum/index';
-import { Journal, type Transaction } from '@vellum/journal';
+import { Journal, listSegments, type Transaction } from '@vellum/journal';
 import { adopt, findExternalChanges, keepAside, readLayout, validateAdopted } from './adopt.js';
-import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { STATE_FILES, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { DocumentSlot } from './document-slot.js';
+import { StoreExistsError, StoreNotFoundError } from './errors.js';
 import { checkIndexFiles } from './index-files.js';
 import { encoded, journalOp, type Planned } from './records.js';
 import { readSnapshot, type SnapshotIndex } from './snapshot.js';
@@ -16,11 +18,20 @@ import type { CollectionOptions } from './types.js';
  * replays the journal, adopts files edited outside Vellum and, in a folder with
  * layout files but no journal, imports them. Unusable files are kept aside and
  * listed in `state.report`. On failure, what was opened is closed again.
+ * @throws {StoreNotFoundError} none there, with `createIfMissing: false`; nothing created.
+ * @throws {StoreExistsError} one there already, with `errorIfExists: true`.
  */
 export async function openState<T>(
   state: CollectionState<T>,
   options: CollectionOptions<T>,
 ): Promise<void> {
+  const errorIfExists = options.errorIfExists ?? false;
+  if (options.createIfMissing === false || errorIfExists) {
+    const exists = await collectionExists(state);
+    if (!exists && options.createIfMissing === false)
+      throw new StoreNotFoundError(state.name, state.root);
+    if (exists && errorIfExists) throw new StoreExistsError(state.name, state.root);
+  }
   try {
     await ensureDir(state.stateDir);
     await cleanupTempFiles(state.stateDir);
@@ -34,6 +45,8 @@ export async function openState<T>(
       const files = await state.layout.files(state.root);
       for (const dir of new Set(files.map((file) => dirname(file)))) await cleanupTempFiles(dir);
       const found = await loadCheckpoint(state);
+      // Checked again under the lock: another process may have created it since.
+      if (found !== null && errorIfExists) throw new StoreExistsError(state.name, state.root);
       if (found === null) {
         await adoptFolder(state);
         await checkIndexFiles(state);
@@ -56,6 +69,16 @@ export async function openState<T>(
     throw error;
   }
   if (state.dirty.size > 0 || state.rewriteAll) state.scheduleFlush();
+}
+
+/** Whether the collection has a checkpoint, a journal segment or a layout file; reads only. */
+async function collectionExists<T>(state: CollectionState<T>): Promise<boolean> {
+  const checkpoint = await stat(join(state.stateDir, STATE_FILES.checkpoint)).then(
+    () => true,
+    () => false,
+  );
+  if (checkpoint || (await listSegments(state.journalDir)).length > 0) return true;
+  return (await state.layout.files(state.root)).length > 0;
 }
 
 async function loadCheckpoint<T>(state: CollectionState<T>): Promise<{ mtimeMs: number } | null> {

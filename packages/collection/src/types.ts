@@ -86,6 +86,15 @@ export interface CollectionOptions<T> {
    * must not change what it checks.
    */
   repairIndexFiles?: boolean | undefined;
+  /**
+   * `true` (default): a collection that does not exist yet is created.
+   * `false`: `open` fails with `StoreNotFoundError` and creates nothing, not
+   * even a folder. A collection exists when it has a checkpoint, a journal
+   * segment or a layout file (a folder of spec files to import).
+   */
+  createIfMissing?: boolean | undefined;
+  /** `true`: `open` fails with `StoreExistsError` when the collection exists. Default `false`. */
+  errorIfExists?: boolean | undefined;
 }
 
 /** A condition on one index: equality, `in`, a range, or a string prefix. */

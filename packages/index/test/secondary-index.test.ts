@@ -273,9 +273,9 @@ describe('SecondaryIndex key extraction and checks', () => {
     expect(index.keysOf({ status: 'x' })).toEqual([]);
     expect(index.holds('TASK-002-001', { status: 'x', tags: ['api', 'auth'] })).toBe(true);
     expect(index.holds('TASK-002-001', { status: 'x', tags: ['api', 'ui'] })).toBe(false);
-    expect(() =>
-      byPriority().keysOf({ status: 'x', priority: Number.NaN as unknown as number }, 'T-1'),
-    ).toThrow(InvalidKeyError);
+    expect(() => byPriority().keysOf({ status: 'x', priority: Number.NaN }, 'T-1')).toThrow(
+      InvalidKeyError,
+    );
   });
 
   it('check finds a unique key held by a document not written, or claimed twice, and changes nothing', () => {
