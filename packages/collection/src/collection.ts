@@ -1,4 +1,4 @@
-import { CommitQueue, isValuePlan, prevalidate, type CommitInput, type Plan } from './commit.js';
+import { CommitQueue, isValuePlan, prevalidate, type CommitInput } from './commit.js';
 import { rebuildIndexes, verifyIndexes } from './index-files.js';
 import type { Layout } from './layout.js';
 import { collectionFiles, materialize } from './materialize.js';
@@ -176,20 +176,18 @@ export class Collection<T> {
    * it, by any process, and nothing can change in between (allocating the
    * next id, keeping two documents' links symmetric). `plan` may throw to
    * abort; nothing is written then.
-   * @returns the write results.
+   * @returns the write results; or, when `plan` returns `{ ops, value }`, that
+   * value, once the operations are committed.
    */
-  async transact(
-    plan: (view: TransactionView<T>) => readonly BatchOp[] | Promise<readonly BatchOp[]>,
-  ): Promise<WriteResult[]>;
-  /** As above; `plan` returns `{ ops, value }` and `transact` resolves with `value` once committed. */
-  async transact<R>(
-    plan: (view: TransactionView<T>) => TransactionPlan<R> | Promise<TransactionPlan<R>>,
-  ): Promise<R>;
-  async transact(plan: Plan<T>): Promise<unknown> {
+  async transact<R = WriteResult[]>(
+    plan: (
+      view: TransactionView<T>,
+    ) => readonly BatchOp[] | TransactionPlan<R> | Promise<readonly BatchOp[] | TransactionPlan<R>>,
+  ): Promise<R> {
     return this.#measure('transact', async () => {
       this.#state.assertOpen();
       const { results, planned } = await this.#commit({ plan });
-      return planned !== undefined && isValuePlan(planned) ? planned.value : results;
+      return (planned !== undefined && isValuePlan(planned) ? planned.value : results) as R;
     });
   }
 
