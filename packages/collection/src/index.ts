@@ -16,6 +16,7 @@ export type {
   Page,
   QuarantinedFile,
   QueryOptions,
+  RebuiltState,
   SearchItem,
   SearchOptions,
   TransactionPlan,

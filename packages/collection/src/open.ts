@@ -3,7 +3,14 @@ import { dirname, join } from 'node:path';
 import { CorruptFileError, cleanupTempFiles, ensureDir } from '@vellum/atomic-io';
 import { SecondaryIndex } from '@vellum/index';
 import { Journal, listSegments, type Transaction } from '@vellum/journal';
-import { adopt, findExternalChanges, keepAside, readLayout, validateAdopted } from './adopt.js';
+import {
+  adopt,
+  findExternalChanges,
+  keepAside,
+  readLayout,
+  restoreFile,
+  validateAdopted,
+} from './adopt.js';
 import { STATE_FILES, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { DocumentSlot } from './document-slot.js';
 import { StoreExistsError, StoreNotFoundError } from './errors.js';
@@ -140,12 +147,7 @@ async function recover<T>(state: CollectionState<T>, files: readonly string[]): 
     loadIndexes(state, snapshot.indexes);
     state.appliedSeq = snapshot.seq;
   } else if (state.checkpoint.snapshotSeq > 0) {
-    // The journal before the snapshot may be compacted: the files are the state at the checkpoint.
-    for (const entry of (await readLayout(state, undefined)).entries) {
-      const doc = await validateAdopted(state, entry);
-      if (doc !== undefined) state.set(entry.id, DocumentSlot.ofDocument(doc, materializedSeq));
-    }
-    state.appliedSeq = materializedSeq;
+    await rebuildWithoutSnapshot(state);
   }
   const later: Transaction[] = [];
   for await (const tx of state.journal.read(state.appliedSeq)) {
@@ -156,8 +158,64 @@ async function recover<T>(state: CollectionState<T>, files: readonly string[]): 
   // The index files were written from this state: compare before later writes and hand edits.
   await checkIndexFiles(state);
   const external = await findExternalChanges(state, true, files);
+  const rebuilt = state.report.rebuilt;
+  if (rebuilt !== undefined) {
+    // Without the snapshot the state folder was damaged: a missing file is no proof of a
+    // deletion, and the journal's version is written back rather than dropped.
+    for (const { id } of external.deletes) {
+      restoreFile(state, id);
+      rebuilt.restored.push(id);
+    }
+    external.deletes = [];
+  }
   for (const tx of later) state.apply(tx, 'remote');
   await adopt(state, external, new Set(later.flatMap((tx) => tx.ops.map((op) => op.id ?? ''))));
+}
+
+/**
+ * The checkpoint names a snapshot that is gone (or was kept aside), and the
+ * journal before it may be compacted. A journal that still starts at sequence
+ * 1 is the whole history: it is replayed from there, and the files are only
+ * compared with it. Otherwise the files stand for the state at the checkpoint,
+ * the journal's records are replayed over them from its first, and the
+ * sequence numbers it lacks are reported: a document whose file was lost and
+ * whose last write lies there cannot be recovered.
+ */
+async function rebuildWithoutSnapshot<T>(state: CollectionState<T>): Promise<void> {
+  const { materializedSeq } = state.checkpoint;
+  let firstSeq: number | undefined;
+  for await (const tx of state.journal.read(0)) {
+    firstSeq = tx.seq;
+    break;
+  }
+  state.checkpointStale = true;
+  if (firstSeq === 1) {
+    state.report.rebuilt = { from: 'journal', gap: undefined, restored: [] };
+    return;
+  }
+  for (const entry of (await readLayout(state, undefined)).entries) {
+    const doc = await validateAdopted(state, entry);
+    if (doc !== undefined) state.set(entry.id, DocumentSlot.ofDocument(doc, materializedSeq));
+  }
+  const toSeq = Math.min(firstSeq ?? Number.POSITIVE_INFINITY, materializedSeq + 1) - 1;
+  state.report.rebuilt = {
+    from: 'files',
+    gap: toSeq >= 1 ? { fromSeq: 1, toSeq } : undefined,
+    restored: [],
+  };
+  if (toSeq >= 1) {
+    process.emitWarning(
+      `${state.name}: the snapshot is gone and the journal no longer holds sequence numbers 1 to ${toSeq}: a document whose file was lost and last written there cannot be recovered`,
+      { code: 'VELLUM_HISTORY_GAP' },
+    );
+  }
+  // The records up to the checkpoint are replayed over the files: the journal's version wins.
+  for await (const tx of state.journal.read(0)) {
+    if (tx.lastSeq > materializedSeq) break;
+    state.apply(tx, undefined);
+    state.report.replayed++;
+  }
+  state.appliedSeq = materializedSeq;
 }
 
 /**

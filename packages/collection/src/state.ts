@@ -76,6 +76,7 @@ export class CollectionState<T> {
     quarantined: [],
     conflicts: [],
     indexDrift: [],
+    rebuilt: undefined,
   };
 
   readonly docs = new Map<string, DocumentSlot<T>>();

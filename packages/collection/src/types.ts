@@ -239,4 +239,22 @@ export interface OpenReport {
   conflicts: string[];
   /** Persisted index files that disagreed with the documents; they are rewritten. */
   indexDrift: string[];
+  /** Set when the snapshot `checkpoint.json` names was missing or unusable: how the state was rebuilt. */
+  rebuilt: RebuiltState | undefined;
+}
+
+/** How opening rebuilt the state without the snapshot. */
+export interface RebuiltState {
+  /**
+   * `journal`: it holds every record from sequence 1, and was replayed whole.
+   * `files`: it starts later; the documents' files stand for what it lacks.
+   */
+  from: 'journal' | 'files';
+  /**
+   * Sequence numbers the journal no longer holds (with `files`): a document
+   * whose file was lost and whose last write lies here could not be recovered.
+   */
+  gap: { fromSeq: number; toSeq: number } | undefined;
+  /** Documents whose file was missing, written again from the journal (not taken for deletions). */
+  restored: string[];
 }
