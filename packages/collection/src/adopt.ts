@@ -130,10 +130,31 @@ export async function findExternalChanges<T>(
 }
 
 function isKnownVersion<T>(state: CollectionState<T>, id: string, doc: unknown): boolean {
-  const text = JSON.stringify(doc);
+  const text = orderFreeJson(doc);
   const current = state.docs.get(id);
-  if (current !== undefined && JSON.stringify(current.doc) === text) return true;
-  return state.dirty.get(id)?.versions.some((version) => JSON.stringify(version) === text) ?? false;
+  if (current !== undefined && orderFreeJson(current.doc) === text) return true;
+  return state.dirty.get(id)?.versions.some((version) => orderFreeJson(version) === text) ?? false;
+}
+
+/**
+ * JSON with every object's members sorted: a layout may write them in another
+ * order (the map file sorts them), which is no edit.
+ */
+function orderFreeJson(value: unknown): string {
+  return JSON.stringify(value, (_key, member: unknown) => {
+    if (typeof member !== 'object' || member === null || Array.isArray(member)) return member;
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(member).sort()) {
+      // defineProperty: a "__proto__" member is data, never the prototype.
+      Object.defineProperty(sorted, key, {
+        value: (member as Record<string, unknown>)[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return sorted;
+  });
 }
 
 /**
