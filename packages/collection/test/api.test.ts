@@ -167,3 +167,22 @@ describe('project', () => {
     expect(project(task(1), undefined)).toEqual(task(1));
   });
 });
+
+describe('index keys', () => {
+  it('a key an index cannot hold is refused before the journal: nothing written, the store reopens', async () => {
+    const root = await freshDir();
+    const options = {
+      indexes: { created: { key: (t: Task) => t.metadata.created_at, keyType: 'number' as const } },
+    };
+    const tasks = await openTasks(root, options, false);
+    await expect(tasks.put(task(1))).rejects.toMatchObject({
+      code: 'VELLUM_INVALID_KEY',
+      index: 'created',
+    });
+    expect(await tasks.count()).toBe(0);
+    await tasks.close();
+    const reopened = await openTasks(root, options);
+    expect(reopened.report.replayed).toBe(0);
+    expect(await reopened.count()).toBe(0);
+  });
+});
