@@ -59,3 +59,25 @@ export class CollectionClosedError extends VellumError {
     super('VELLUM_COLLECTION_CLOSED', `collection ${name} is closed`);
   }
 }
+
+/** `Collection.open` with `createIfMissing: false` found no collection there; nothing was created. */
+export class StoreNotFoundError extends VellumError {
+  readonly collection: string;
+  constructor(collection: string, root: string) {
+    super('VELLUM_NO_STORE', `no collection ${collection} at ${root}: nothing was created`, {
+      path: root,
+    });
+    this.collection = collection;
+  }
+}
+
+/** `Collection.open` with `errorIfExists: true` found a collection there already. */
+export class StoreExistsError extends VellumError {
+  readonly collection: string;
+  constructor(collection: string, root: string) {
+    super('VELLUM_STORE_EXISTS', `collection ${collection} already exists at ${root}`, {
+      path: root,
+    });
+    this.collection = collection;
+  }
+}

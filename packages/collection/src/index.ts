@@ -1,35 +1,41 @@
-export {
-  Collection,
-  type AdoptedChange,
-  type BatchOp,
-  type ChangeEvent,
-  type ChangeSource,
-  type CollectionFiles,
-  type CollectionOptions,
-  type Condition,
-  type Entry,
-  type FullTextDefinition,
-  type IndexDefinition,
-  type IndexReport,
-  type OpenReport,
-  type OperationMetric,
-  type Page,
-  type QuarantinedFile,
-  type QueryOptions,
-  type SearchItem,
-  type SearchOptions,
-  type TransactionView,
-  type WriteMode,
-  type WriteOptions,
-  type WriteResult,
-} from './collection.js';
+export { Collection } from './collection.js';
+export type {
+  AdoptedChange,
+  BatchOp,
+  ChangeEvent,
+  ChangeSource,
+  CollectionFiles,
+  CollectionOptions,
+  Condition,
+  Entry,
+  FullTextDefinition,
+  IndexDefinition,
+  IndexReport,
+  OpenReport,
+  OperationMetric,
+  Page,
+  QuarantinedFile,
+  QueryOptions,
+  RebuiltState,
+  SearchItem,
+  SearchOptions,
+  TransactionPlan,
+  TransactionView,
+  WriteMode,
+  WriteOptions,
+  WriteResult,
+} from './types.js';
 export {
   CollectionClosedError,
   ConflictError,
   NotFoundError,
+  StoreExistsError,
+  StoreNotFoundError,
   ValidationError,
   type ValidationIssue,
 } from './errors.js';
+/** The one error of a unique index violation, from `@vellum/index`. */
+export { UniqueConstraintError } from '@vellum/index';
 export type { Layout, LayoutCapabilities, LayoutEntry, LayoutRead, LayoutState } from './layout.js';
 export { perDocumentLayout, type PerDocumentOptions } from './layouts/per-document.js';
 export {
@@ -41,3 +47,4 @@ export {
   type MapFileOptions,
 } from './layouts/single-file.js';
 export { mergePatch } from './merge-patch.js';
+export { project } from './project.js';

@@ -7,6 +7,7 @@ import {
   CollectionClosedError,
   ConflictError,
   NotFoundError,
+  UniqueConstraintError,
   ValidationError,
   mapFileLayout,
 } from '../src/index.js';
@@ -132,13 +133,20 @@ describe('Collection writes', () => {
     });
     onCleanup(() => tickets.close());
     await tickets.put({ id: 'a', number: 1 });
-    await expect(tickets.put({ id: 'b', number: 1 })).rejects.toThrow(/already used by a/);
+    await expect(tickets.put({ id: 'b', number: 1 })).rejects.toMatchObject({
+      code: 'VELLUM_UNIQUE_VIOLATION',
+      index: 'number',
+      key: 1,
+      id: 'b',
+      existingId: 'a',
+    });
     await expect(
       tickets.batch([
         { type: 'put', doc: { id: 'b', number: 2 } },
         { type: 'put', doc: { id: 'c', number: 2 } },
       ]),
-    ).rejects.toBeInstanceOf(ValidationError);
+    ).rejects.toBeInstanceOf(UniqueConstraintError);
+    expect(await tickets.count()).toBe(1);
     await tickets.batch([
       { type: 'put', doc: { id: 'a', number: 5 } },
       { type: 'put', doc: { id: 'b', number: 1 } },

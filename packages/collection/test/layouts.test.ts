@@ -9,8 +9,8 @@ import {
   perDocumentLayout,
   type LayoutState,
 } from '../src/index.js';
+import { testLayout, type SuiteDoc as Doc } from '../src/test-suite/index.js';
 import { freshDir } from './helpers.js';
-import { describeLayout, type Doc } from './layout-conformance.js';
 
 const perDocument = () =>
   perDocumentLayout<Doc>({
@@ -19,20 +19,26 @@ const perDocument = () =>
       doc.status === 'completed' ? `completed/2026-11/${id}.json` : `active/${id}.json`,
   });
 
-describeLayout('per-document files (spec 000)', perDocument);
-describeLayout('JSON array file (spec 002)', () =>
-  arrayFileLayout<Doc>({ file: '.pm/projects/p1/tickets.json' }),
-);
-describeLayout('JSON map file (spec 003)', () =>
-  mapFileLayout<Doc>({
-    file: 'state/map.json',
-    key: 'mappings',
-    envelope: () => ({ version: '1.0' }),
-  }),
-);
-describeLayout('JSONL file (spec 001)', () =>
-  jsonlFileLayout<Doc>({ file: '.coaia/charts.jsonl', idOf: (doc) => (doc as Doc).id }),
-);
+// Every layout runs the whole suite: its files, then recovery and hand edits through a collection.
+testLayout({ name: 'per-document files (spec 000)', layout: perDocument });
+testLayout({
+  name: 'JSON array file (spec 002)',
+  layout: () => arrayFileLayout<Doc>({ file: '.pm/projects/p1/tickets.json' }),
+});
+testLayout({
+  name: 'JSON map file (spec 003)',
+  layout: () =>
+    mapFileLayout<Doc>({
+      file: 'state/map.json',
+      key: 'mappings',
+      envelope: () => ({ version: '1.0' }),
+    }),
+});
+testLayout({
+  name: 'JSONL file (spec 001)',
+  layout: () =>
+    jsonlFileLayout<Doc>({ file: '.coaia/charts.jsonl', idOf: (doc) => (doc as Doc).id }),
+});
 
 /** A layout's view of a state holding one document. */
 function stateOf<D extends { id: string }>(doc: D): LayoutState<D> {

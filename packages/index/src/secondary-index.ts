@@ -143,6 +143,51 @@ export class SecondaryIndex<T> {
   }
 
   /**
+   * The keys `doc` is filed under: validated, normalized, each once. `id`
+   * names the document in errors.
+   * @throws {InvalidKeyError} when the extractor returns something that is not a key.
+   */
+  keysOf(doc: T, id?: string): IndexKey[] {
+    return this.#keysOf(id, doc);
+  }
+
+  /**
+   * Whether the index files `id` under every key of `doc` (a spot check of a
+   * loaded index against the documents).
+   * @throws {InvalidKeyError} when the extractor returns something that is not a key.
+   */
+  holds(id: string, doc: T): boolean {
+    return this.#keysOf(id, doc).every((key) => this.#entries.get(key)?.includes(id) === true);
+  }
+
+  /**
+   * Checks that a set of writes can be applied together, without changing
+   * anything: every key is valid and, for a unique index, no key ends up with
+   * two documents. `changes` lists the new version of each written id
+   * (`undefined` for a delete; the last one counts when an id comes twice); an
+   * id written here no longer holds the keys of its current version.
+   * @throws {InvalidKeyError} a key that is not a key.
+   * @throws {UniqueConstraintError} a key held by a document not written here, or claimed by two written ones.
+   */
+  check(changes: Iterable<{ readonly id: string; readonly doc: T | undefined }>): void {
+    const latest = new Map<string, T | undefined>();
+    for (const { id, doc } of changes) latest.set(id, doc);
+    const claims = new Map<IndexKey, string>();
+    for (const [id, doc] of latest) {
+      if (doc === undefined) continue;
+      for (const key of this.#keysOf(id, doc)) {
+        if (!this.unique) continue;
+        const holder =
+          claims.get(key) ?? this.#entries.get(key)?.find((other) => !latest.has(other));
+        if (holder !== undefined && holder !== id) {
+          throw new UniqueConstraintError(this.name, key, id, holder);
+        }
+        claims.set(key, id);
+      }
+    }
+  }
+
+  /**
    * Ids under `key`, sorted (a new array).
    * @throws {InvalidQueryError} when `key` is not a key.
    */
@@ -314,7 +359,7 @@ export class SecondaryIndex<T> {
   }
 
   /** The document's keys: validated, normalized, each once. */
-  #keysOf(id: string, doc: T): IndexKey[] {
+  #keysOf(id: string | undefined, doc: T): IndexKey[] {
     const extracted = this.#extract(doc);
     if (extracted === undefined) return [];
     if (!Array.isArray(extracted)) return [this.#checkKey(id, extracted as IndexKey)];
@@ -323,7 +368,7 @@ export class SecondaryIndex<T> {
     return [...keys];
   }
 
-  #checkKey(id: string, value: IndexKey): IndexKey {
+  #checkKey(id: string | undefined, value: IndexKey): IndexKey {
     const problem = keyProblem(value) ?? this.#codec.refuses(value);
     if (problem !== undefined) throw new InvalidKeyError(this.name, id, value, problem);
     return normalizeKey(value);

@@ -266,6 +266,62 @@ describe('SecondaryIndex unique', () => {
   });
 });
 
+describe('SecondaryIndex key extraction and checks', () => {
+  it('keysOf gives the normalized keys once each; holds spot-checks a document', () => {
+    const index = filled(byTag());
+    expect(index.keysOf({ status: 'x', tags: ['api', 'auth', 'api'] })).toEqual(['api', 'auth']);
+    expect(index.keysOf({ status: 'x' })).toEqual([]);
+    expect(index.holds('TASK-002-001', { status: 'x', tags: ['api', 'auth'] })).toBe(true);
+    expect(index.holds('TASK-002-001', { status: 'x', tags: ['api', 'ui'] })).toBe(false);
+    expect(() => byPriority().keysOf({ status: 'x', priority: Number.NaN }, 'T-1')).toThrow(
+      InvalidKeyError,
+    );
+  });
+
+  it('check finds a unique key held by a document not written, or claimed twice, and changes nothing', () => {
+    const index = filled(byEmail());
+    const before = index.toJSON();
+    const taken = (() => {
+      try {
+        index.check([{ id: 'NEW', doc: { status: 'p', email: 'a@x' } }]);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+    expect(taken).toMatchObject({
+      code: 'VELLUM_UNIQUE_VIOLATION',
+      key: 'a@x',
+      id: 'NEW',
+      existingId: 'TASK-001-001',
+    });
+    expect(() =>
+      index.check([
+        { id: 'N1', doc: { status: 'p', email: 'n@x' } },
+        { id: 'N2', doc: { status: 'p', email: 'n@x' } },
+      ]),
+    ).toThrow(UniqueConstraintError);
+    // A key freed in the same set of writes can be taken; the last version of an id counts.
+    index.check([
+      { id: 'TASK-001-001', doc: { status: 'p', email: 'moved@x' } },
+      { id: 'NEW', doc: { status: 'p', email: 'a@x' } },
+      { id: 'TASK-001-002', doc: undefined },
+      { id: 'N3', doc: { status: 'p', email: 'b@x' } },
+      { id: 'N4', doc: { status: 'p', email: 'c@x' } },
+      { id: 'N4', doc: { status: 'p', email: 'd@x' } },
+    ]);
+    expect(() => index.check([{ id: 'N5', doc: { status: 'p', email: 'c@x' } }])).toThrow(
+      UniqueConstraintError,
+    );
+    // A non-unique index only checks the keys themselves.
+    expect(() =>
+      filled(byPriority()).check([{ id: 'N', doc: { status: 'p', priority: {} as number } }]),
+    ).toThrow(InvalidKeyError);
+    filled(byStatus()).check([{ id: 'N', doc: { status: 'pending' } }]);
+    expect(index.toJSON()).toEqual(before);
+  });
+});
+
 describe('SecondaryIndex rebuild and verify', () => {
   it('rebuild gives the same index as adding one by one', () => {
     const index = byTag();
