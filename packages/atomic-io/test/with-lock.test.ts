@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   LockCompromisedError,
   LockTimeoutError,
@@ -125,6 +125,36 @@ describe('withLock in one process', () => {
       'mine',
     );
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('waits for a holder whose liveness the system cannot tell (not ESRCH): unknown is not dead', async () => {
+    const dir = await freshDir();
+    const file = join(dir, 'x.json');
+    await mkdir(`${file}.lock`);
+    const info = await stat(`${file}.lock`);
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const pid = Number(dead.stdout.toString());
+    const owner = {
+      pid,
+      hostname: hostname(),
+      acquiredAt: 'then',
+      lockIno: info.ino,
+      lockBirthtimeMs: info.birthtimeMs,
+    };
+    await writeFile(`${file}.lock.owner`, JSON.stringify(owner));
+    const kill = process.kill.bind(process);
+    const spy = vi.spyOn(process, 'kill').mockImplementation((target, signal) => {
+      if (target === pid) throw Object.assign(new Error('kill EINVAL'), { code: 'EINVAL' });
+      return kill(target, signal);
+    });
+    try {
+      await expect(withLock(file, () => 1, { stale: 60_000, timeout: 300 })).rejects.toBeInstanceOf(
+        LockTimeoutError,
+      );
+      expect(spy).toHaveBeenCalledWith(pid, 0);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('waits for a live holder, and for a dead one whose lock directory was replaced', async () => {
