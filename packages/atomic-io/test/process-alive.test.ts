@@ -1,11 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { deadPid } from '@vellum/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { processIsAlive } from '../src/index.js';
-
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-  return Number(child.stdout.toString());
-}
 
 function failKill(code: string): void {
   vi.spyOn(process, 'kill').mockImplementation(() => {

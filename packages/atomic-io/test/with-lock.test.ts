@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { deadPid } from '@vellum/test-utils';
 import { describe, expect, it, vi } from 'vitest';
 import {
   LockCompromisedError,
@@ -111,9 +111,8 @@ describe('withLock in one process', () => {
     const file = join(dir, 'x.json');
     await mkdir(`${file}.lock`);
     const info = await stat(`${file}.lock`);
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
     const owner = {
-      pid: Number(dead.stdout.toString()),
+      pid: deadPid(),
       hostname: hostname(),
       acquiredAt: 'then',
       lockIno: info.ino,
@@ -132,8 +131,7 @@ describe('withLock in one process', () => {
     const file = join(dir, 'x.json');
     await mkdir(`${file}.lock`);
     const info = await stat(`${file}.lock`);
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-    const pid = Number(dead.stdout.toString());
+    const pid = deadPid();
     const owner = {
       pid,
       hostname: hostname(),
@@ -173,8 +171,7 @@ describe('withLock in one process', () => {
     await expect(withLock(file, () => 1, { stale: 60_000, timeout: 150 })).rejects.toBeInstanceOf(
       LockTimeoutError,
     );
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-    const replaced = { ...alive, pid: Number(dead.stdout.toString()), lockIno: info.ino + 1 };
+    const replaced = { ...alive, pid: deadPid(), lockIno: info.ino + 1 };
     await writeFile(`${file}.lock.owner`, JSON.stringify(replaced));
     await expect(withLock(file, () => 1, { stale: 60_000, timeout: 150 })).rejects.toBeInstanceOf(
       LockTimeoutError,
