@@ -2,17 +2,22 @@
 // Enforces the layer rule: apps -> domains -> core, never backwards, no cycles.
 // Reads each workspace package's declared layer ("vellum": {"layer": ...}), its
 // dependencies and the imports in its sources.
+// The "test" layer holds test helpers (@vellum/test-utils): any package may use
+// one, but only as a devDependency and only from its tests, never from what it
+// ships; a test package depends on no other layer, so it never closes a cycle.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const RANK = { core: 0, domain: 1, app: 2 };
+const TEST = 'test';
+const LAYERS = [...Object.keys(RANK), TEST];
 const FOLDER_LAYER = { apps: 'app' };
 const DEP_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)['"]([^'"]+)['"]/g;
 
 /**
- * @typedef {{ name: string, dir: string, layer: string | undefined, deps: string[], imports: { file: string, specifier: string }[] }} WorkspacePackage
+ * @typedef {{ name: string, dir: string, layer: string | undefined, deps: string[], devDeps?: string[], imports: { file: string, specifier: string }[] }} WorkspacePackage
  */
 
 function sourceFiles(dir) {
@@ -39,6 +44,12 @@ export function loadWorkspace(root) {
   return dirs.map((dir) => {
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     const deps = DEP_FIELDS.flatMap((field) => Object.keys(manifest[field] ?? {}));
+    const shipped = new Set(
+      DEP_FIELDS.filter((field) => field !== 'devDependencies').flatMap((field) =>
+        Object.keys(manifest[field] ?? {}),
+      ),
+    );
+    const devDeps = [...new Set(deps)].filter((dep) => !shipped.has(dep));
     const imports = ['src', 'test', 'examples'].flatMap((folder) =>
       sourceFiles(join(dir, folder)).flatMap((file) =>
         [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((match) => ({
@@ -52,6 +63,7 @@ export function loadWorkspace(root) {
       dir,
       layer: manifest.vellum?.layer,
       deps,
+      devDeps,
       imports,
       group: relative(root, dir).split(sep)[0],
     };
@@ -66,12 +78,14 @@ export function checkLayers(packages) {
   const problems = [];
   const byName = new Map(packages.map((pkg) => [pkg.name, pkg]));
   for (const pkg of packages) {
-    if (!(pkg.layer in RANK)) {
+    if (!LAYERS.includes(pkg.layer)) {
       problems.push(
-        `${pkg.name}: package.json must declare "vellum": {"layer": "core" | "domain" | "app"}`,
+        `${pkg.name}: package.json must declare "vellum": {"layer": "core" | "domain" | "app" | "test"}`,
       );
       continue;
     }
+    problems.push(...checkTestLayer(pkg, byName));
+    if (pkg.layer === TEST) continue;
     const required = FOLDER_LAYER[pkg.group];
     if (required !== undefined && pkg.layer !== required) {
       problems.push(
@@ -113,6 +127,33 @@ export function checkLayers(packages) {
     }
   }
   problems.push(...findCycles(packages, byName));
+  return problems;
+}
+
+/** A test package is used only from tests, as a devDependency; it depends on no other layer. */
+function checkTestLayer(pkg, byName) {
+  const problems = [];
+  const isTest = (name) => byName.get(name)?.layer === TEST;
+  if (pkg.layer === TEST) {
+    for (const dep of pkg.deps) {
+      const target = byName.get(dep);
+      if (target !== undefined && target.layer !== TEST)
+        problems.push(`${pkg.name} (test) must not depend on ${dep} (${target.layer})`);
+    }
+    return problems;
+  }
+  for (const dep of pkg.deps) {
+    if (isTest(dep) && !(pkg.devDeps ?? []).includes(dep))
+      problems.push(`${pkg.name}: ${dep} is a test package: list it in devDependencies only`);
+  }
+  for (const { file, specifier } of pkg.imports) {
+    const where = relative(pkg.dir, file);
+    const name = specifier.startsWith('@')
+      ? specifier.split('/').slice(0, 2).join('/')
+      : specifier.split('/')[0];
+    if (isTest(name) && where.split(sep)[0] !== 'test')
+      problems.push(`${pkg.name}: ${where} imports the test package ${name} outside test/`);
+  }
   return problems;
 }
 

@@ -63,9 +63,34 @@ describe('layer rule', () => {
     expect(problems).toEqual([
       '@vellum/b: src/index.ts imports @vellum/c, which its package.json does not declare',
       '@vellum/b: src/index.ts imports ../../c/src/index.js, outside the package: depend on the workspace package instead',
-      '@vellum/d: package.json must declare "vellum": {"layer": "core" | "domain" | "app"}',
+      '@vellum/d: package.json must declare "vellum": {"layer": "core" | "domain" | "app" | "test"}',
       '@vellum/e: lives in apps/ so its layer must be "app", not "domain"',
       'dependency cycle: @vellum/a -> @vellum/b -> @vellum/a',
+    ]);
+  });
+
+  it('lets any package use a test package from its tests, as a devDependency', () => {
+    const utils = pkg('@vellum/test-utils', 'test');
+    const core = {
+      ...pkg('@vellum/atomic-io', 'core', ['@vellum/test-utils']),
+      devDeps: ['@vellum/test-utils'],
+      imports: [
+        { file: '/repo/packages/atomic-io/test/helpers.ts', specifier: '@vellum/test-utils' },
+      ],
+    };
+    expect(checkLayers([utils, core])).toEqual([]);
+  });
+
+  it('rejects a test package shipped, imported from src, or depending on another layer', () => {
+    const problems = checkLayers([
+      pkg('@vellum/test-utils', 'test', ['@vellum/atomic-io']),
+      pkg('@vellum/atomic-io', 'core', ['@vellum/test-utils'], ['@vellum/test-utils']),
+    ]);
+    expect(problems).toEqual([
+      '@vellum/test-utils (test) must not depend on @vellum/atomic-io (core)',
+      '@vellum/atomic-io: @vellum/test-utils is a test package: list it in devDependencies only',
+      '@vellum/atomic-io: src/index.ts imports the test package @vellum/test-utils outside test/',
+      'dependency cycle: @vellum/test-utils -> @vellum/atomic-io -> @vellum/test-utils',
     ]);
   });
 });

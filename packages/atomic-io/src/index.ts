@@ -46,5 +46,14 @@ export { repairTail, truncateTail, type TailRepair } from './repair-tail.js';
 export { withLock, type HeldLock, type WithLockOptions } from './with-lock.js';
 export { ItemLocks, type ItemLock, type ItemLocksOptions } from './item-locks.js';
 export { cleanupTempFiles, isTempName, type CleanupOptions } from './temp-files.js';
+export {
+  lstatOrNull,
+  openOrNull,
+  readFileOrNull,
+  readdirOrEmpty,
+  statOrNull,
+  unlinkIfExists,
+} from './missing-files.js';
+export { processIsAlive } from './process-alive.js';
 export { assertSafeId, resolveInside, unsafeReason } from './safe-id.js';
 export type { StandardSchemaV1 } from './standard-schema.js';

@@ -1,7 +1,8 @@
-import { readdir, unlink, writeFile } from 'node:fs/promises';
+import { unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ItemLockedError, InvalidIdError, errnoOf } from './errors.js';
+import { ItemLockedError, InvalidIdError } from './errors.js';
 import { fsyncDirectory, nodeFs } from './fs-layer.js';
+import { readdirOrEmpty } from './missing-files.js';
 import { assertSafeId } from './safe-id.js';
 import { ensureDir } from './write-atomic.js';
 import { withLock } from './with-lock.js';
@@ -57,14 +58,7 @@ export class ItemLocks {
 
   /** Every lock file in the directory, expired ones included. */
   async list(): Promise<ItemLock[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (error) {
-      if (errnoOf(error) === 'ENOENT') return [];
-      throw error;
-    }
-    return names.flatMap((name) => this.#parse(name) ?? []);
+    return (await readdirOrEmpty(this.dir)).flatMap((name) => this.#parse(name) ?? []);
   }
 
   isExpired(lock: ItemLock): boolean {

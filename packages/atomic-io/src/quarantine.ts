@@ -9,8 +9,16 @@ function stamp(now: Date): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
-/** `<path>.<kind>-<UTC timestamp>-<random>`: beside the original, sorted by time. */
-export function quarantineName(path: string, kind: 'corrupt' | 'torn', now = new Date()): string {
+/**
+ * `<path>.<kind>-<UTC timestamp>-<random>`: beside the original, sorted by time.
+ * `corrupt` and `torn` name damaged files kept aside; `reset` a good file an
+ * explicit reset moved out of the way.
+ */
+export function quarantineName(
+  path: string,
+  kind: 'corrupt' | 'torn' | 'reset',
+  now = new Date(),
+): string {
   return `${path}.${kind}-${stamp(now)}-${randomBytes(3).toString('hex')}`;
 }
 

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CorruptFileError, errnoOf, type SchemaIssue } from './errors.js';
 import { locatePath, locateSyntaxError } from './json-position.js';
 import { nodeFs, type FsLayer } from './fs-layer.js';
+import { readFileOrNull } from './missing-files.js';
 import { quarantineFile } from './quarantine.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { writeFileAtomic } from './write-atomic.js';
@@ -37,15 +37,6 @@ function issuePath(issue: { path?: readonly unknown[] | undefined }): (string | 
       typeof segment === 'object' && segment !== null && 'key' in segment ? segment.key : segment;
     return typeof key === 'number' ? key : String(key);
   });
-}
-
-async function readText(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return null;
-    throw error;
-  }
 }
 
 /** Parses and validates `text`, or throws a `CorruptFileError` that says where. */
@@ -93,7 +84,7 @@ export async function readJson<T = unknown>(
   options: ReadJsonOptions<T> = {},
 ): Promise<T | null> {
   const target = resolve(path);
-  const text = await readText(target);
+  const text = await readFileOrNull(target, 'utf8');
   if (text === null) return null;
   try {
     return await decode(text, target, options.schema);
@@ -110,7 +101,7 @@ async function recoverFromBackup<T>(
 ): Promise<T> {
   const fs = options.fs ?? nodeFs;
   const backup = `${target}.bak`;
-  const backupText = await readText(backup);
+  const backupText = await readFileOrNull(backup, 'utf8');
   if (backupText === null) throw error;
   let value: T;
   try {

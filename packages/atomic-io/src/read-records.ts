@@ -1,7 +1,8 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CorruptFileError, TornTailError, errnoOf, type TornTail } from './errors.js';
+import { CorruptFileError, TornTailError, type TornTail } from './errors.js';
 import { locateSyntaxError } from './json-position.js';
+import { openOrNull } from './missing-files.js';
 
 export interface JsonlRecord<T = unknown> {
   value: T;
@@ -130,13 +131,8 @@ export async function* readRecords<T = unknown>(
   options: ReadRecordsOptions = {},
 ): AsyncGenerator<JsonlRecord<T>, void, undefined> {
   const target = resolve(path);
-  let handle: FileHandle;
-  try {
-    handle = await open(target, 'r');
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return;
-    throw error;
-  }
+  const handle = await openOrNull(target);
+  if (handle === null) return;
   try {
     let firstBad: BadLine | undefined;
     let end = options.startOffset ?? 0;

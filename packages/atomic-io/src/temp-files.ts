@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { readdirOrEmpty, statOrNull, unlinkIfExists } from './missing-files.js';
+import { processIsAlive } from './process-alive.js';
 
 const MARKER = '.vellum-tmp-';
 // .<target name>.vellum-tmp-<pid>-<random>
@@ -16,16 +17,6 @@ export function tempPathFor(target: string): string {
 
 export function isTempName(name: string): boolean {
   return TEMP_NAME.test(name);
-}
-
-function processIsAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: unknown }).code === 'EPERM';
-  }
 }
 
 export interface CleanupOptions {
@@ -47,14 +38,7 @@ export async function cleanupTempFiles(
 ): Promise<string[]> {
   const maxAgeMs = options.maxAgeMs ?? 3_600_000;
   const removed: string[] = [];
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'ENOENT') return removed;
-    throw error;
-  }
-  for (const entry of entries) {
+  for (const entry of await readdirOrEmpty(dir, { withFileTypes: true })) {
     if (entry.isDirectory() && (options.depth ?? 0) > 0 && !entry.name.endsWith('.lock')) {
       removed.push(
         ...(await cleanupTempFiles(join(dir, entry.name), {
@@ -71,16 +55,10 @@ export async function cleanupTempFiles(
     const pid = Number(match[2]);
     let stale = !processIsAlive(pid);
     if (!stale) {
-      const info = await stat(full).catch(() => undefined);
-      stale = info !== undefined && Date.now() - info.mtimeMs > maxAgeMs;
+      const info = await statOrNull(full);
+      stale = info !== null && Date.now() - info.mtimeMs > maxAgeMs;
     }
-    if (!stale) continue;
-    try {
-      await unlink(full);
-      removed.push(full);
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
-    }
+    if (stale && (await unlinkIfExists(full))) removed.push(full);
   }
   return removed;
 }

@@ -14,6 +14,7 @@ import {
   errnoOf,
   type LockHolder,
 } from './errors.js';
+import { processIsAlive } from './process-alive.js';
 import type { LockGuard } from './write-atomic.js';
 
 // Read once: os.hostname() is a system call, and a lock is taken per write.
@@ -242,15 +243,6 @@ export async function withLock<T>(
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errnoOf(error) === 'EPERM';
-  }
-}
-
 /** proper-lockfile's `stale`: a year, so that it never takes a lock over by itself. */
 const NEVER_STALE = 365 * 24 * 3600 * 1000;
 /** How long past its deadline a waiter may still take over an abandoned lock. */
@@ -294,7 +286,7 @@ async function takeOverIfAbandoned(lockPath: string, stale: number): Promise<boo
   if (info === undefined) return true;
   const owner = await readOwner(`${lockPath}.owner`);
   const ownerOfThis = owner?.lockIno === info.ino && owner.lockBirthtimeMs === info.birthtimeMs;
-  const dead = ownerOfThis && owner.hostname === HOST && !isAlive(owner.pid);
+  const dead = ownerOfThis && owner.hostname === HOST && !processIsAlive(owner.pid);
   if (!dead && Date.now() - info.mtimeMs <= stale) return false;
   const ticket = `${lockPath}.takeover-${info.ino}-${Math.round(info.birthtimeMs * 1000)}`;
   try {

@@ -1,15 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { deadPid } from '@vellum/test-utils';
 import { describe, expect, it } from 'vitest';
 import { cleanupTempFiles, isTempName } from '../src/index.js';
 import { freshDir, listNames } from './helpers/temp-dir.js';
-
-/** The pid of a process that has exited. */
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-  return Number(child.stdout.toString());
-}
 
 describe('cleanupTempFiles', () => {
   it('removes temp files of dead writers and keeps everything else', async () => {

@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { deadPid } from '@vellum/test-utils';
+import { describe, expect, it, vi } from 'vitest';
 import {
   LockCompromisedError,
   LockTimeoutError,
@@ -111,9 +111,8 @@ describe('withLock in one process', () => {
     const file = join(dir, 'x.json');
     await mkdir(`${file}.lock`);
     const info = await stat(`${file}.lock`);
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
     const owner = {
-      pid: Number(dead.stdout.toString()),
+      pid: deadPid(),
       hostname: hostname(),
       acquiredAt: 'then',
       lockIno: info.ino,
@@ -125,6 +124,35 @@ describe('withLock in one process', () => {
       'mine',
     );
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('waits for a holder whose liveness the system cannot tell (not ESRCH): unknown is not dead', async () => {
+    const dir = await freshDir();
+    const file = join(dir, 'x.json');
+    await mkdir(`${file}.lock`);
+    const info = await stat(`${file}.lock`);
+    const pid = deadPid();
+    const owner = {
+      pid,
+      hostname: hostname(),
+      acquiredAt: 'then',
+      lockIno: info.ino,
+      lockBirthtimeMs: info.birthtimeMs,
+    };
+    await writeFile(`${file}.lock.owner`, JSON.stringify(owner));
+    const kill = process.kill.bind(process);
+    const spy = vi.spyOn(process, 'kill').mockImplementation((target, signal) => {
+      if (target === pid) throw Object.assign(new Error('kill EINVAL'), { code: 'EINVAL' });
+      return kill(target, signal);
+    });
+    try {
+      await expect(withLock(file, () => 1, { stale: 60_000, timeout: 300 })).rejects.toBeInstanceOf(
+        LockTimeoutError,
+      );
+      expect(spy).toHaveBeenCalledWith(pid, 0);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('waits for a live holder, and for a dead one whose lock directory was replaced', async () => {
@@ -143,8 +171,7 @@ describe('withLock in one process', () => {
     await expect(withLock(file, () => 1, { stale: 60_000, timeout: 150 })).rejects.toBeInstanceOf(
       LockTimeoutError,
     );
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-    const replaced = { ...alive, pid: Number(dead.stdout.toString()), lockIno: info.ino + 1 };
+    const replaced = { ...alive, pid: deadPid(), lockIno: info.ino + 1 };
     await writeFile(`${file}.lock.owner`, JSON.stringify(replaced));
     await expect(withLock(file, () => 1, { stale: 60_000, timeout: 150 })).rejects.toBeInstanceOf(
       LockTimeoutError,

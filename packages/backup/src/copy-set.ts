@@ -1,6 +1,6 @@
-import { mkdir, stat, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { errnoOf } from '@vellum/atomic-io';
+import { errnoOf, statOrNull, unlinkIfExists } from '@vellum/atomic-io';
 import { BackupUsageError } from './errors.js';
 import { fromPosix, mapLimit, relativeInside } from './files.js';
 import { copyDurably, writeDurably } from './hash.js';
@@ -43,19 +43,15 @@ function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {
 }
 
 async function stampOf(path: string): Promise<Stamp | undefined> {
-  try {
-    const info = await stat(path);
-    return {
-      dev: info.dev,
-      ino: info.ino,
-      size: info.size,
-      mtimeMs: info.mtimeMs,
-      ctimeMs: info.ctimeMs,
-    };
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+  const info = await statOrNull(path);
+  if (info === null) return undefined;
+  return {
+    dev: info.dev,
+    ino: info.ino,
+    size: info.size,
+    mtimeMs: info.mtimeMs,
+    ctimeMs: info.ctimeMs,
+  };
 }
 
 /**
@@ -182,9 +178,7 @@ export class CopySet {
 
   async #drop(rel: string): Promise<void> {
     this.#copies.delete(rel);
-    await unlink(fromPosix(this.#dest, rel)).catch((error: unknown) => {
-      if (errnoOf(error) !== 'ENOENT') throw error;
-    });
+    await unlinkIfExists(fromPosix(this.#dest, rel));
   }
 
   /** The manifest's file list, sorted by path. */

@@ -6,6 +6,7 @@ import {
   fsyncDirectory,
   isTempName,
   nodeFs,
+  statOrNull,
   writeFileAtomic,
 } from '@vellum/atomic-io';
 import type { CollectionFiles } from '@vellum/collection';
@@ -287,14 +288,8 @@ async function copyIncluded(
     const path = resolve(root, entry);
     if (path !== root && relativeInside(root, path) === undefined)
       throw new BackupUsageError(`include ${entry} is not inside the root ${root}`, path);
-    let info;
-    try {
-      info = await stat(path);
-    } catch (error) {
-      if (errnoOf(error) === 'ENOENT')
-        throw new BackupUsageError(`include ${entry} does not exist`, path);
-      throw error;
-    }
+    const info = await statOrNull(path);
+    if (info === null) throw new BackupUsageError(`include ${entry} does not exist`, path);
     const skipDir = (dir: string): boolean =>
       dir === backups || dir.endsWith('.lock') || relativeInside(backups, dir) !== undefined;
     const files = info.isDirectory()

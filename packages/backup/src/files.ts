@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, readdir, rename, rm } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { errnoOf, fsyncDirectory, nodeFs } from '@vellum/atomic-io';
+import {
+  fsyncDirectory,
+  lstatOrNull,
+  nodeFs,
+  processIsAlive,
+  readdirOrEmpty,
+} from '@vellum/atomic-io';
 
 /** Runs `fn` over `items` with at most `limit` in flight; rejects with the first error after all settle. */
 export async function mapLimit<T, R>(
@@ -28,13 +34,7 @@ export async function mapLimit<T, R>(
 }
 
 export async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return false;
-    throw error;
-  }
+  return (await lstatOrNull(path)) !== null;
 }
 
 /** `path` relative to `root` with `/` separators, or `undefined` when it is not inside `root`. */
@@ -124,16 +124,6 @@ export function workName(prefix: string): string {
 
 const WORK_NAME = /^\.(.+)-(\d+)-[0-9a-f]{12}$/;
 
-function processIsAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errnoOf(error) === 'EPERM';
-  }
-}
-
 /**
  * Removes work directories (`workName`) with one of `prefixes` in `dir` whose
  * process is gone: what a killed create, import or restore left behind. They
@@ -145,15 +135,8 @@ export async function removeStaleWork(
   prefixes: readonly string[],
   keep: ReadonlySet<string> = new Set(),
 ): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return [];
-    throw error;
-  }
   const removed: string[] = [];
-  for (const name of names) {
+  for (const name of await readdirOrEmpty(dir)) {
     const match = WORK_NAME.exec(name);
     if (match === null || !prefixes.includes(match[1] ?? '')) continue;
     const path = join(dir, name);

@@ -1,6 +1,6 @@
-import { mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoOf, fsyncDirectory, nodeFs } from '@vellum/atomic-io';
+import { fsyncDirectory, nodeFs, statOrNull, unlinkIfExists } from '@vellum/atomic-io';
 import { Journal, listSegments, parseSegmentName, type SegmentName } from '@vellum/journal';
 import { HistoryMissingError, RestoreTargetError } from './errors.js';
 import { fromPosix, mapLimit, workName } from './files.js';
@@ -64,11 +64,7 @@ async function extendWithCurrent(
   const segments = await listSegments(current);
   if (newest !== undefined && newestSegment !== undefined) {
     const path = join(current, newestSegment.name);
-    const size = await stat(path).then(
-      (info) => info.size,
-      () => -1,
-    );
-    if (size < 0)
+    if ((await statOrNull(path)) === null)
       return `its journal segment ${newestSegment.name} is gone from the current journal (compacted)`;
     const prefix = await hashPrefix(path, newest.size);
     if (prefix.size !== newest.size || prefix.sha256 !== newest.sha256)
@@ -195,9 +191,7 @@ export async function replayTo(input: {
   const journal = await Journal.open(staged);
   try {
     for (const kept of await journal.truncateAfter(seq)) {
-      await unlink(kept).catch((error: unknown) => {
-        if (errnoOf(error) !== 'ENOENT') throw error;
-      });
+      await unlinkIfExists(kept);
     }
   } finally {
     await journal.close();

@@ -1,11 +1,10 @@
-import { unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   ensureDir,
-  errnoOf,
   fsyncDirectory,
   nodeFs,
   readJson,
+  unlinkIfExists,
   writeJsonAtomic,
 } from '@vellum/atomic-io';
 import { durableRename, exists, fromPosix } from './files.js';
@@ -78,11 +77,7 @@ export async function completeRestore(intent: RestoreIntent): Promise<CompletedR
     }
     await durableRename(staging, root);
   }
-  try {
-    await unlink(intentPath(root));
-  } catch (error) {
-    if (errnoOf(error) !== 'ENOENT') throw error;
-  }
+  await unlinkIfExists(intentPath(root));
   await fsyncDirectory(nodeFs, dirname(root));
   return { root, movedAside: intent.aside };
 }

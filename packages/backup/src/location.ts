@@ -1,6 +1,6 @@
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { errnoOf } from '@vellum/atomic-io';
+import { readdirOrEmpty, statOrNull } from '@vellum/atomic-io';
 import { BackupNotFoundError } from './errors.js';
 import { recoverInterruptedRestore } from './interrupted.js';
 import { compareIds, isBackupId, readManifest, type Manifest } from './manifest.js';
@@ -25,11 +25,7 @@ export function checkpointsDir(location: BackupLocation): string {
 export async function backupPath(location: BackupLocation, id: string): Promise<string> {
   const path = join(checkpointsDir(location), id);
   if (!isBackupId(id)) throw new BackupNotFoundError(id, path);
-  try {
-    if ((await stat(path)).isDirectory()) return path;
-  } catch (error) {
-    if (errnoOf(error) !== 'ENOENT') throw error;
-  }
+  if ((await statOrNull(path))?.isDirectory() === true) return path;
   throw new BackupNotFoundError(id, path);
 }
 
@@ -53,15 +49,8 @@ export async function listBackups(location: BackupLocation): Promise<BackupInfo[
   // With the backups inside the root, a half-done restore would hide them all.
   await recoverInterruptedRestore(location);
   const dir = checkpointsDir(location);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return [];
-    throw error;
-  }
   const out: BackupInfo[] = [];
-  for (const id of names.filter(isBackupId).sort(compareIds)) {
+  for (const id of (await readdirOrEmpty(dir)).filter(isBackupId).sort(compareIds)) {
     const path = join(dir, id);
     if (!(await stat(path)).isDirectory()) continue;
     const manifest = await readManifest(path);

@@ -12,7 +12,8 @@ import {
 import { sha256 } from '../src/hash.js';
 import { lastCommittedSeq, withJournalLock } from '../src/journal-tail.js';
 import { History, allDocs, openTasks, task } from './fixtures.js';
-import { fakeClock, freshDir } from './helpers.js';
+import { fakeClock } from '@vellum/test-utils';
+import { freshDir } from './helpers.js';
 
 describe('createBackup', () => {
   it('writes checkpoints/YYYYMMDD_HHMMSS/ with every file and a manifest of sizes and SHA-256', async () => {

@@ -1,28 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { useTempDirs } from '@vellum/test-utils';
 
-const created: string[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-
-/** A fresh temp directory, removed after the test. */
-export async function freshDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'vellum-backup-'));
-  created.push(dir);
-  return dir;
-}
-
-/** Runs `close` after the test, before its directory is removed. */
-export function onCleanup(close: () => Promise<void>): void {
-  cleanups.push(close);
-}
-
-afterEach(async () => {
-  for (const close of cleanups.splice(0).reverse()) await close();
-  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
+/** A fresh temp directory, removed after the test; `onCleanup` runs before it goes. */
+export const { freshDir, onCleanup } = useTempDirs('vellum-backup-');
 
 /**
  * Every file under `dir` with the SHA-256 of its bytes, by relative path;
@@ -44,14 +26,4 @@ export async function contents(dir: string): Promise<Record<string, string>> {
   };
   await walk(dir, '');
   return out;
-}
-
-/** A clock that starts at `start` and moves `stepMs` on every reading. */
-export function fakeClock(start: string, stepMs = 0): () => Date {
-  let now = Date.parse(start);
-  return () => {
-    const date = new Date(now);
-    now += stepMs;
-    return date;
-  };
 }

@@ -1,6 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withTempDir } from '@vellum/test-utils';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createBackup, restoreBackup } from '../src/index.js';
@@ -50,8 +49,7 @@ describe('point-in-time restore (property)', () => {
         fc.boolean(),
         fc.nat(1_000),
         async (before, after, checkpointBetween, pick) => {
-          const dir = await mkdtemp(join(tmpdir(), 'vellum-backup-pitr-'));
-          try {
+          await withTempDir(async (dir) => {
             const root = join(dir, 'store');
             // No background flush: the history decides when files are written.
             const tasks = await openTasks(root, { flushDelayMs: 3_600_000 }, false);
@@ -92,9 +90,7 @@ describe('point-in-time restore (property)', () => {
             } finally {
               await reopened.close();
             }
-          } finally {
-            await rm(dir, { recursive: true, force: true });
-          }
+          }, 'vellum-backup-pitr-');
         },
       ),
       { numRuns: RUNS },

@@ -15,7 +15,8 @@ import {
 } from '../src/index.js';
 import { writeIntent } from '../src/interrupted.js';
 import { History, allDocs, openTasks, task } from './fixtures.js';
-import { contents, fakeClock, freshDir } from './helpers.js';
+import { fakeClock } from '@vellum/test-utils';
+import { contents, freshDir } from './helpers.js';
 
 /** Sequence number to time of every record in a journal's segments. */
 async function journalTimes(wal: string): Promise<Map<number, string>> {

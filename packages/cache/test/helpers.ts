@@ -1,27 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { useTempDirs } from '@vellum/test-utils';
 
-const created: string[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-
-/** A fresh temp directory, removed after the test. */
-export async function freshDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'vellum-cache-'));
-  created.push(dir);
-  return dir;
-}
-
-/** Runs `close` after the test, before its directory is removed. */
-export function onCleanup(close: () => Promise<void>): void {
-  cleanups.push(close);
-}
-
-afterEach(async () => {
-  for (const close of cleanups.splice(0).reverse()) await close();
-  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
+/** A fresh temp directory, removed after the test; `onCleanup` runs before it goes. */
+export const { freshDir, onCleanup } = useTempDirs('vellum-cache-');
 
 export interface Deferred<T> {
   promise: Promise<T>;

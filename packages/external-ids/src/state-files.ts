@@ -1,11 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import {
   CorruptFileError,
+  fsyncDirectory,
   nodeFs,
   formatJson,
+  quarantineName,
+  readFileOrNull,
   readJson,
+  statOrNull,
   writeFileAtomic,
   type FsLayer,
   type HeldLock,
@@ -55,29 +58,16 @@ interface FileIdentity {
 }
 
 async function identityOf(path: string): Promise<FileIdentity | null> {
-  try {
-    const info = await stat(path, { bigint: true });
-    return {
-      signature: `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`,
-      ctimeMs: Number(info.ctimeNs / 1_000_000n),
-    };
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'ENOENT') return null;
-    throw error;
-  }
+  const info = await statOrNull(path, { bigint: true });
+  if (info === null) return null;
+  return {
+    signature: `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`,
+    ctimeMs: Number(info.ctimeNs / 1_000_000n),
+  };
 }
 
 async function exists(path: string): Promise<boolean> {
   return (await identityOf(path)) !== null;
-}
-
-async function readText(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'ENOENT') return null;
-    throw error;
-  }
 }
 
 /**
@@ -93,13 +83,6 @@ interface CacheEntry<S> {
   /** The bytes `state` was decoded from (`null`: no file). */
   text: string | null;
   state: S;
-}
-
-function stamp(now: Date): string {
-  return now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
 }
 
 /**
@@ -143,7 +126,7 @@ export class DocFile<F extends { version: string }, S> {
       }
       return (this.#cache as CacheEntry<S>).state;
     }
-    const text = await readText(this.path);
+    const text = await readFileOrNull(this.path, 'utf8');
     // Replaced by a missing file between the stat and the read: let the locked path decide.
     if (text === null) return undefined;
     const trusted = Date.now() - identity.ctimeMs > RACY_WINDOW_MS ? identity.signature : undefined;
@@ -209,15 +192,14 @@ export class DocFile<F extends { version: string }, S> {
   async moveAside(lock: HeldLock): Promise<string[]> {
     this.#cache = undefined;
     const moved: string[] = [];
-    const suffix = `reset-${stamp(new Date())}-${randomBytes(3).toString('hex')}`;
     for (const path of [this.backupPath, this.path]) {
       if (!(await exists(path))) continue;
-      const destination = `${path}.${suffix}`;
+      const destination = quarantineName(path, 'reset');
       await lock.assertHeld();
       await this.#fs.rename(path, destination);
       moved.push(destination);
     }
-    if (moved.length > 0) await this.#syncDirectory();
+    if (moved.length > 0) await fsyncDirectory(this.#fs, dirname(this.path));
     return moved;
   }
 
@@ -290,17 +272,6 @@ export class DocFile<F extends { version: string }, S> {
       );
     } else {
       this.#onRecover(report);
-    }
-  }
-
-  async #syncDirectory(): Promise<void> {
-    // Windows refuses to open a directory for fsync; its renames are durable without it.
-    if (process.platform === 'win32') return;
-    const handle = await this.#fs.open(dirname(this.path), 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
     }
   }
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { LockTimeoutError, writeJsonAtomic } from '@vellum/atomic-io';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ExternalIdMapper } from '../src/index.js';
-import { Child, assertBuilt } from './helpers/children.js';
+import { assertBuilt, startChild } from './helpers/children.js';
 import { freshMapper, snapshot } from './helpers/setup.js';
 
 interface Done {
@@ -20,15 +20,14 @@ async function runMappers(
   processes: number,
   args: (index: number) => string[],
 ): Promise<{ results: [string, string][]; perChild: [string, string][][] }> {
-  const children = Array.from(
-    { length: processes },
-    (_, index) => new Child('map-many.mjs', [dir, ...args(index)]),
+  const children = Array.from({ length: processes }, (_, index) =>
+    startChild('map-many.mjs', [dir, ...args(index)]),
   );
-  await Promise.all(children.map((child) => child.waitFor((line) => line === 'ready')));
+  await Promise.all(children.map((child) => child.waitForLine((line) => line === 'ready')));
   for (const child of children) child.send('go');
   const perChild = await Promise.all(
     children.map(async (child) => {
-      const done = await child.event<Done>('done');
+      const done = await child.waitForEvent<Done>('done');
       await child.succeeded();
       return done.results;
     }),
@@ -102,8 +101,8 @@ describe('several processes', () => {
   it('a lock held by another process blocks writes until released', async () => {
     const { dir, mapper } = await freshMapper();
     await mapper.mapToExternal('T0', 'jira');
-    const holder = new Child('hold-lock.mjs', [dir]);
-    const locked = await holder.event<{ pid: number }>('locked');
+    const holder = startChild('hold-lock.mjs', [dir]);
+    const locked = await holder.waitForEvent<{ pid: number }>('locked');
     expect(locked.pid).toBe(holder.pid);
 
     // A short timeout fails, naming the holder, and writes nothing.
@@ -127,7 +126,7 @@ describe('several processes', () => {
       mappings: { T0: { jira: 'PROJ-1' }, OTHER: { jira: 'PROJ-2' } },
     });
     holder.send('release');
-    await holder.event('released');
+    await holder.waitForEvent('released');
     await holder.succeeded();
     expect(await pending).toBe('PROJ-3');
   });
@@ -137,19 +136,18 @@ describe('several processes', () => {
     const acked = new Map<string, string>();
     let kills = 0;
     for (let cycle = 0; cycle < 4; cycle++) {
-      const children = [0, 1].map(
-        (c) =>
-          new Child('map-many.mjs', [dir, 'jira', 'PROJ', `K${cycle}-${c}`, '1000', '2', '2000']),
+      const children = [0, 1].map((c) =>
+        startChild('map-many.mjs', [dir, 'jira', 'PROJ', `K${cycle}-${c}`, '1000', '2', '2000']),
       );
-      await Promise.all(children.map((child) => child.waitFor((line) => line === 'ready')));
+      await Promise.all(children.map((child) => child.waitForLine((line) => line === 'ready')));
       for (const child of children) child.send('go');
       await Promise.all(
         children.map(async (child) => {
           // Killed after a random number of acknowledgements: mid-way through the next call.
           const after = 1 + Math.floor(Math.random() * 15);
           let seen = 0;
-          await child.waitFor((line) => line.startsWith('ack ') && ++seen >= after);
-          child.process.kill('SIGKILL');
+          await child.waitForLine((line) => line.startsWith('ack ') && ++seen >= after);
+          child.kill('SIGKILL');
           await child.exited;
           kills++;
           for (const line of child.lines) {

@@ -1,10 +1,9 @@
-import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   Appender,
   CorruptFileError,
   ensureDir,
-  errnoOf,
+  openOrNull,
   repairTail,
   withLock,
   type FsLayer,
@@ -107,13 +106,8 @@ function toLine(metric: MetricInput): MetricLine {
 
 /** Whether `path` exists and its last byte is not a newline: one byte read. */
 async function endsMidLine(path: string): Promise<boolean> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return false;
-    throw error;
-  }
+  const handle = await openOrNull(path);
+  if (handle === null) return false;
   try {
     const { size } = await handle.stat();
     if (size === 0) return false;

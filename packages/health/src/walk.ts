@@ -1,6 +1,6 @@
-import { lstat, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { errnoOf } from '@vellum/atomic-io';
+import { errnoOf, lstatOrNull } from '@vellum/atomic-io';
 
 export interface FileEntry {
   /** Absolute path. */
@@ -75,12 +75,8 @@ export async function walk(roots: readonly string[], maxDepth: number): Promise<
 }
 
 async function entryOf(path: string, name: string): Promise<FileEntry | undefined> {
-  try {
-    const info = await lstat(path);
-    const kind = info.isFile() ? 'file' : info.isDirectory() ? 'directory' : 'other';
-    return { path, name, kind, size: info.size, mtimeMs: info.mtimeMs };
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+  const info = await lstatOrNull(path);
+  if (info === null) return undefined;
+  const kind = info.isFile() ? 'file' : info.isDirectory() ? 'directory' : 'other';
+  return { path, name, kind, size: info.size, mtimeMs: info.mtimeMs };
 }

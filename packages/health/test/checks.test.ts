@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withLock } from '@vellum/atomic-io';
 import { Journal, encodeRecord, listSegments } from '@vellum/journal';
+import { deadPid } from '@vellum/test-utils';
 import { describe, expect, it } from 'vitest';
 import {
   backupsCheck,
@@ -18,7 +19,7 @@ import {
   type HealthOptions,
   type HealthReport,
 } from '../src/index.js';
-import { asUnprivileged, cleanStore, deadPid, freshDir, onCleanup, tree } from './helpers.js';
+import { asUnprivileged, cleanStore, freshDir, onCleanup, tree } from './helpers.js';
 
 const NOW = new Date('2026-11-21T10:00:00Z');
 

@@ -1,34 +1,15 @@
-import { spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Collection, perDocumentLayout } from '@vellum/collection';
-import { afterEach } from 'vitest';
+import { useTempDirs } from '@vellum/test-utils';
 import { z } from 'zod';
 import type { OperationMetric } from '@vellum/collection';
 
-const created: string[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-
-export async function freshDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'vellum-health-'));
-  created.push(dir);
-  return dir;
-}
-
-/** Runs `close` after the test, before its directory is removed. */
-export function onCleanup(close: () => Promise<void>): void {
-  cleanups.push(close);
-}
-
-afterEach(async () => {
-  for (const close of cleanups.splice(0).reverse()) await close();
-  for (const dir of created.splice(0)) {
-    // A test may have made a folder read-only.
-    await chmod(dir, 0o700).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+/**
+ * A fresh temp directory, removed after the test (read-only folders a test
+ * made included); `onCleanup` runs before it goes.
+ */
+export const { freshDir, onCleanup } = useTempDirs('vellum-health-');
 
 export const Task = z.object({
   id: z.string(),
@@ -65,17 +46,6 @@ export async function cleanStore(): Promise<{ root: string; tasks: Collection<Ta
   }
   await tasks.flush();
   return { root, tasks };
-}
-
-let exited: number | undefined;
-
-/** The pid of a process that has exited (one per test file: starting a process is slow). */
-export function deadPid(): number {
-  if (exited !== undefined) return exited;
-  const child = spawnSync(process.execPath, ['--version']);
-  if (child.pid === undefined) throw new Error('could not start a child process');
-  exited = child.pid;
-  return exited;
 }
 
 /** Every path under `dir`, relative, sorted; locks, which come and go with a writer's lease, left out. */

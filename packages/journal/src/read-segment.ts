@@ -1,5 +1,4 @@
-import { open } from 'node:fs/promises';
-import { CorruptFileError, errnoOf, readRecords, type TornTail } from '@vellum/atomic-io';
+import { CorruptFileError, openOrNull, readRecords, type TornTail } from '@vellum/atomic-io';
 import { JournalCorruptError } from './errors.js';
 import { SEAL_OP, decodeRecord, verifyLine, type JournalRecord } from './record.js';
 
@@ -124,13 +123,8 @@ export async function readSegment(
 
 /** The last record of a segment (its seal, when sealed), reading only its end. */
 export async function readLastRecord(path: string): Promise<JournalRecord | undefined> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+  const handle = await openOrNull(path);
+  if (handle === null) return undefined;
   try {
     const { size } = await handle.stat();
     for (let window = 4096; ; window *= 4) {

@@ -1,5 +1,4 @@
-import { readdir } from 'node:fs/promises';
-import { errnoOf } from '@vellum/atomic-io';
+import { readdirOrEmpty } from '@vellum/atomic-io';
 
 /** A segment file: `YYYYMMDD.wal` for a day's first, `YYYYMMDD.N.wal` after a size rotation. */
 export interface SegmentName {
@@ -31,14 +30,9 @@ export function compareSegments(a: SegmentName, b: SegmentName): number {
 
 /** The segments in `dir`, oldest first. Other files are ignored. */
 export async function listSegments(dir: string): Promise<SegmentName[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return [];
-    throw error;
-  }
-  return names.flatMap((name) => parseSegmentName(name) ?? []).sort(compareSegments);
+  return (await readdirOrEmpty(dir))
+    .flatMap((name) => parseSegmentName(name) ?? [])
+    .sort(compareSegments);
 }
 
 /** The segment that follows `current` on `day`. */

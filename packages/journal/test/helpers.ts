@@ -1,28 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { useTempDirs } from '@vellum/test-utils';
 import type { Journal, Transaction } from '../src/index.js';
 
-const created: string[] = [];
-const opened: Journal[] = [];
+/** A fresh directory per test, removed after it. */
+export const { freshDir, onCleanup } = useTempDirs('vellum-journal-');
 
-export async function freshDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'vellum-journal-'));
-  created.push(dir);
-  return dir;
-}
-
-/** Registers a journal to close after the test. */
+/** Registers a journal to close after the test, before its directory is removed. */
 export function track<T extends Journal>(journal: T): T {
-  opened.push(journal);
+  onCleanup(() => journal.close());
   return journal;
 }
-
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((journal) => journal.close()));
-  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
 
 export async function readAll(journal: Journal, afterSeq = 0): Promise<Transaction[]> {
   const out: Transaction[] = [];

@@ -1,29 +1,21 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { runNode, spawnNode } from '@vellum/test-utils';
 import { describe, expect, it } from 'vitest';
 import { Journal } from '../src/index.js';
 import { freshDir, readAll, track } from './helpers.js';
 
 const child = join(import.meta.dirname, 'children', 'appender.mjs');
 
-function run(args: string[]): Promise<number | null> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [child, ...args], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    proc.on('error', reject);
-    proc.on('exit', (code) => resolve(code));
-  });
-}
-
 describe('journal shared by processes', () => {
   it('4 processes x 50 locked transactions: unique increasing sequence numbers, every transaction whole', async () => {
     const dir = await freshDir();
-    const codes = await Promise.all(
-      Array.from({ length: 4 }, () => run([dir, '50', '3', 'exclusive'])),
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => runNode(child, [dir, '50', '3', 'exclusive'])),
     );
-    expect(codes).toEqual([0, 0, 0, 0]);
+    expect(
+      results.map((result) => result.code),
+      results.map((result) => result.stderr).join('\n'),
+    ).toEqual([0, 0, 0, 0]);
     const journal = track(await Journal.open(dir));
     const txs = await readAll(journal);
     expect(txs).toHaveLength(200);
@@ -46,22 +38,17 @@ describe('journal shared by processes', () => {
     const dir = await freshDir();
     const acked = new Set<number>();
     for (let round = 0; round < 12; round++) {
-      const proc = spawn(process.execPath, [child, dir, '100000', '4', 'ack'], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const lines = createInterface({ input: proc.stdout });
       let acksThisRound = 0;
-      const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
       const killAfter = 1 + Math.floor(Math.random() * 40);
-      for await (const line of lines) {
-        if (!line.startsWith('ack ')) continue;
-        acked.add(Number(line.split(' ')[1]));
-        if (++acksThisRound === killAfter) {
-          proc.kill('SIGKILL');
-          break;
-        }
-      }
-      await exited;
+      const writer = spawnNode(child, [dir, '100000', '4', 'ack'], {
+        stdin: false,
+        onLine: (line, self) => {
+          if (!line.startsWith('ack ') || acksThisRound === killAfter) return;
+          acked.add(Number(line.split(' ')[1]));
+          if (++acksThisRound === killAfter) self.kill('SIGKILL');
+        },
+      });
+      await writer.exited;
       const journal = await Journal.open(dir, { rotateBytes: 4096 });
       await journal.exclusive(async () => undefined);
       const txs = await readAll(journal);

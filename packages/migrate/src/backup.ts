@@ -1,7 +1,14 @@
 import { constants } from 'node:fs';
 import { copyFile, mkdir, open, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
-import { ensureDir, errnoOf, fsyncDirectory, nodeFs, writeJsonAtomic } from '@vellum/atomic-io';
+import {
+  ensureDir,
+  errnoOf,
+  fsyncDirectory,
+  nodeFs,
+  statOrNull,
+  writeJsonAtomic,
+} from '@vellum/atomic-io';
 import type { Collection } from '@vellum/collection';
 import type { Direction } from './errors.js';
 import { migrationsDir } from './marker.js';
@@ -101,11 +108,7 @@ export async function copyBackup(reason: string, context: BackupContext): Promis
     }
   }
   const versionFile = versionFilePath(context.root);
-  const hasVersionFile = await stat(versionFile).then(
-    () => true,
-    () => false,
-  );
-  if (hasVersionFile) await copy(versionFile, basename(versionFile));
+  if ((await statOrNull(versionFile)) !== null) await copy(versionFile, basename(versionFile));
   for (const folder of dirs) await fsyncDirectory(nodeFs, folder);
   const manifest: BackupManifest = {
     format: 1,

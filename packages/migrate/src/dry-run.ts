@@ -1,6 +1,6 @@
-import { copyFile, mkdir, mkdtemp, readdir, rm, stat, utimes } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { errnoOf, isTempName } from '@vellum/atomic-io';
+import { isTempName, readdirOrEmpty } from '@vellum/atomic-io';
 import { Collection } from '@vellum/collection';
 import {
   anyDocument,
@@ -23,14 +23,7 @@ async function copyKeepingTimes(source: string, target: string): Promise<void> {
 
 /** Copies a folder's files, leaving out locks (a live holder's would look held) and temp files. */
 async function copyTree(source: string, target: string, skip: string | undefined): Promise<void> {
-  let entries;
-  try {
-    entries = await readdir(source, { withFileTypes: true });
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return;
-    throw error;
-  }
-  for (const entry of entries) {
+  for (const entry of await readdirOrEmpty(source, { withFileTypes: true })) {
     const from = join(source, entry.name);
     if (from === skip || entry.name.includes('.lock') || isTempName(entry.name)) continue;
     if (entry.isDirectory()) await copyTree(from, join(target, entry.name), skip);

@@ -1,13 +1,12 @@
-import { unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   CorruptFileError,
   appendRecords,
   ensureDir,
-  errnoOf,
   fsyncDirectory,
   nodeFs,
   readJson,
+  unlinkIfExists,
   writeJsonAtomic,
 } from '@vellum/atomic-io';
 import type { Direction, InterruptedMigration } from './errors.js';
@@ -82,12 +81,7 @@ export async function writeMarker(root: string, marker: Marker): Promise<void> {
 /** Removes the marker durably: the directory is fsynced, so the removal survives a crash. */
 export async function clearMarker(root: string): Promise<void> {
   const path = markerPath(root);
-  try {
-    await unlink(path);
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return;
-    throw error;
-  }
+  if (!(await unlinkIfExists(path))) return;
   await fsyncDirectory(nodeFs, dirname(path));
 }
 

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CorruptFileError, ensureDir, errnoOf, writeFileAtomic } from '@vellum/atomic-io';
+import { CorruptFileError, ensureDir, readFileOrNull, writeFileAtomic } from '@vellum/atomic-io';
 import { isVersion, type Version } from './versions.js';
 
 /** Spec 000: `.ap-state/version`, read with `cat` and written with `echo "$v" >`. */
@@ -20,13 +19,8 @@ export function versionFilePath(root: string): string {
  */
 export async function readStoreVersion(root: string): Promise<Version | null> {
   const path = versionFilePath(root);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return null;
-    throw error;
-  }
+  const text = await readFileOrNull(path, 'utf8');
+  if (text === null) return null;
   const version = text.trim();
   if (!isVersion(version)) {
     throw new CorruptFileError(

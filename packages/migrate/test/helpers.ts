@@ -1,20 +1,9 @@
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
-
-const created: string[] = [];
+import { useTempDirs } from '@vellum/test-utils';
 
 /** A fresh temp directory, removed after the test. */
-export async function freshDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'vellum-migrate-'));
-  created.push(dir);
-  return dir;
-}
-
-afterEach(async () => {
-  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
+export const { freshDir } = useTempDirs('vellum-migrate-');
 
 /**
  * Every file and folder under `dir` with its bytes (folders as `<dir>`), by

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { Collection } from '@vellum/collection';
+import { spawnNode } from '@vellum/test-utils';
 import { z } from 'zod';
 import {
   Migrator,
@@ -78,32 +77,23 @@ async function runChild(
   next: () => number,
 ): Promise<{ seen: string[]; killed: boolean; delay: number | undefined }> {
   const pauseAt = 'at' in kill ? kill.at : 'none';
-  const child = spawn(
-    process.execPath,
-    [CHILD, root, direction, String(SLOW_MS), pauseAt, '10000'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stderr = '';
-  child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
   const seen: string[] = [];
   let delay: number | undefined;
-  const killNow = (): void => {
-    child.kill('SIGKILL');
-  };
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    seen.push(line);
-    if ('at' in kill && line === kill.at) killNow();
-    if ('after' in kill && line === kill.after)
-      setTimeout(killNow, (delay = next() * kill.withinMs));
-    if ('randomMs' in kill && line === 'open')
-      setTimeout(killNow, (delay = next() * kill.randomMs));
+  const child = spawnNode(CHILD, [root, direction, String(SLOW_MS), pauseAt, '10000'], {
+    stdin: false,
+    onLine: (line, self) => {
+      seen.push(line);
+      const killNow = (): void => self.kill('SIGKILL');
+      if ('at' in kill && line === kill.at) killNow();
+      if ('after' in kill && line === kill.after)
+        setTimeout(killNow, (delay = next() * kill.withinMs));
+      if ('randomMs' in kill && line === 'open')
+        setTimeout(killNow, (delay = next() * kill.randomMs));
+    },
   });
-  const { code, signal } = await new Promise<{ code: number | null; signal: string | null }>(
-    (resolve) => child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  if (signal !== 'SIGKILL' && code !== 0) throw new Error(`the child failed (${code}): ${stderr}`);
+  const { code, signal } = await child.exited;
+  if (signal !== 'SIGKILL' && code !== 0)
+    throw new Error(`the child failed (${code}): ${child.stderr}`);
   return { seen, killed: signal === 'SIGKILL', delay };
 }
 

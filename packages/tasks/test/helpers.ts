@@ -1,17 +1,12 @@
-import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { useTempDirs } from '@vellum/test-utils';
 import { TaskStore, type TaskStoreOptions } from '../src/index.js';
 
-const created: string[] = [];
-const stores: TaskStore[] = [];
+const dirs = useTempDirs('vellum-tasks-');
 
-export async function freshDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'vellum-tasks-'));
-  created.push(dir);
-  return dir;
-}
+/** A fresh temp directory, removed after the test (the stores opened in it closed first). */
+export const freshDir = dirs.freshDir;
 
 /** A copy of the spec-layout fixture, as a team's existing `.ap-state` would be. */
 export async function fixtureCopy(): Promise<string> {
@@ -25,14 +20,10 @@ export async function open(
   options: Omit<TaskStoreOptions, 'root'> = {},
 ): Promise<TaskStore> {
   const store = await TaskStore.open({ root, flushDelayMs: 5, ...options });
-  stores.push(store);
+  // A test may have closed it already, or broken it on purpose.
+  dirs.onCleanup(() => store.close().catch(() => undefined));
   return store;
 }
-
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close().catch(() => undefined);
-  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
 
 /** Every file under `dir` with its content, lock files left out (they come and go with a writer's lease). */
 export async function contents(dir: string): Promise<Map<string, string>> {

@@ -1,35 +1,23 @@
-import { spawn } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { runNode, type RunOptions, type RunResult } from '@vellum/test-utils';
 import { describe, expect, it } from 'vitest';
 import { freshDir, open } from './helpers.js';
 
 const worker = join(import.meta.dirname, 'children', 'worker.mjs');
 
-function run(
-  args: string[],
-  onLine?: (line: string, kill: () => void) => void,
-): Promise<{ code: number | null; lines: string[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [worker, ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const lines: string[] = [];
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      lines.push(line);
-      onLine?.(line, () => child.kill('SIGKILL'));
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, lines }));
-  });
+function run(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return runNode(worker, args, options);
 }
 
 describe('tasks shared by processes', () => {
   it('8 processes creating tasks for one story end with unique ids and exactly consistent indexes', async () => {
     const root = await freshDir();
     const results = await Promise.all(Array.from({ length: 8 }, () => run(['create', root, '10'])));
-    expect(results.map((r) => r.code)).toEqual(Array(8).fill(0));
+    expect(
+      results.map((r) => r.code),
+      results.map((r) => r.stderr).join('\n'),
+    ).toEqual(Array(8).fill(0));
     const ids = results.flatMap((r) => r.lines.filter((l) => l.startsWith('TASK-')));
     expect(ids).toHaveLength(80);
     expect(new Set(ids).size).toBe(80);
@@ -64,8 +52,10 @@ describe('tasks shared by processes', () => {
     for (let attempt = 0; attempt < 6; attempt++) {
       const killAt = 1 + Math.floor(Math.random() * 15);
       let acked = 0;
-      await run(['batch', root], (line, kill) => {
-        if (line.startsWith('ack ') && ++acked === killAt) kill();
+      await run(['batch', root], {
+        onLine: (line, child) => {
+          if (line.startsWith('ack ') && ++acked === killAt) child.kill();
+        },
       });
       const store = await open(root);
       const rounds = new Set(

@@ -4,14 +4,20 @@
  * line-based stdout protocol, temp directories, and the kill campaigns that
  * both test/processes and test/torture run (with different sizes).
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import {
+  assertBuilt as assertPackageBuilt,
+  mapLimit,
+  spawnChild,
+  spawnNode as spawnNodeScript,
+  type Child,
+} from '@vellum/test-utils';
 import { expect } from 'vitest';
 import {
   CorruptFileError,
@@ -27,184 +33,18 @@ import {
 } from '../../src/index.js';
 
 export const packageDir = fileURLToPath(new URL('../../', import.meta.url));
-export const distEntry = join(packageDir, 'dist', 'index.js');
 
 /** Absolute path of a script in test/children. */
 export function childScript(name: string): string {
   return fileURLToPath(new URL(`../children/${name}`, import.meta.url));
 }
 
-/** The children import dist/: fail with a clear message when it was not built. */
+/** The children import dist/: fail with a clear message when it is missing or stale. */
 export function assertBuilt(): void {
-  if (!existsSync(distEntry)) {
-    throw new Error(
-      `${distEntry} is missing: run the build first (npx -y pnpm@10.34.9 turbo run build)`,
-    );
-  }
+  assertPackageBuilt(packageDir, 'npx -y pnpm@10.34.9 turbo run build --filter=@vellum/atomic-io');
 }
 
-export interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-interface LineWaiter {
-  predicate: (line: string) => boolean;
-  from: number;
-  resolve: (line: string) => void;
-  reject: (error: Error) => void;
-}
-
-const live = new Set<Child>();
-
-/**
- * A child process with a line protocol on stdout and commands on stdin.
- * Every stdout line is kept in `lines`; stderr is collected for error messages.
- */
-export class Child {
-  readonly process: ChildProcessWithoutNullStreams;
-  readonly pid: number;
-  readonly lines: string[] = [];
-  readonly exited: Promise<ExitInfo>;
-  stderr = '';
-  exit: ExitInfo | undefined;
-  readonly #label: string;
-  #waiters: LineWaiter[] = [];
-  #cursor = 0;
-
-  constructor(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-    this.#label = `${command} ${args.join(' ')}`;
-    this.process = spawn(command, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, UV_USE_IO_URING: '0', ...env },
-    });
-    const pid = this.process.pid;
-    if (pid === undefined) throw new Error(`cannot spawn ${this.#label}`);
-    this.pid = pid;
-    live.add(this);
-    // The parent may write to a child that was just killed.
-    this.process.stdin.on('error', () => undefined);
-    this.process.stderr.setEncoding('utf8');
-    this.process.stderr.on('data', (chunk: string) => {
-      this.stderr += chunk;
-    });
-    const reader = createInterface({ input: this.process.stdout, crlfDelay: Infinity });
-    reader.on('line', (line) => {
-      this.lines.push(line);
-      const index = this.lines.length - 1;
-      this.#waiters = this.#waiters.filter((waiter) => {
-        if (index < waiter.from || !waiter.predicate(line)) return true;
-        this.#cursor = Math.max(this.#cursor, index + 1);
-        waiter.resolve(line);
-        return false;
-      });
-    });
-    this.exited = new Promise<ExitInfo>((resolve) => {
-      // 'close' comes after stdout ended: every line is in `lines` by then.
-      this.process.on('close', (code, signal) => {
-        live.delete(this);
-        this.exit = { code, signal };
-        const error = new Error(
-          `child ${this.pid} (${this.#label}) ended (code ${String(code)}, signal ${String(signal)}) ` +
-            `before printing the expected line; stdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`,
-        );
-        for (const waiter of this.#waiters) waiter.reject(error);
-        this.#waiters = [];
-        resolve({ code, signal });
-      });
-    });
-  }
-
-  /**
-   * Resolves with the first matching stdout line after the last line a wait
-   * returned (a sequential protocol: each line is matched at most once); rejects
-   * if the child ends first. Lines printed before the call count.
-   */
-  waitForLine(predicate: (line: string) => boolean): Promise<string> {
-    const from = this.#cursor;
-    const offset = this.lines.slice(from).findIndex(predicate);
-    if (offset !== -1) {
-      this.#cursor = from + offset + 1;
-      return Promise.resolve(this.lines[from + offset] as string);
-    }
-    if (this.exit !== undefined) {
-      return Promise.reject(
-        new Error(
-          `child ${this.pid} already ended; stdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`,
-        ),
-      );
-    }
-    return new Promise<string>((resolve, reject) => {
-      this.#waiters.push({ predicate, from, resolve, reject });
-    });
-  }
-
-  waitForText(text: string): Promise<string> {
-    return this.waitForLine((line) => line === text);
-  }
-
-  /**
-   * Waits for the next JSON event line `{"event": name, ...}` (one of `name` if
-   * a list) and returns it parsed.
-   */
-  async waitForEvent<T extends object = Record<string, unknown>>(
-    name: string | readonly string[],
-  ): Promise<T & { event: string }> {
-    const names: readonly string[] = typeof name === 'string' ? [name] : name;
-    const line = await this.waitForLine((candidate) => names.includes(eventName(candidate) ?? ''));
-    return JSON.parse(line) as T & { event: string };
-  }
-
-  /** Writes one command line to the child's stdin. */
-  send(line: string): void {
-    this.process.stdin.write(`${line}\n`);
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    if (this.exit === undefined) this.process.kill(signal);
-  }
-
-  /** Waits for the end and fails with the child's output unless it exited with code 0. */
-  async succeeded(): Promise<void> {
-    const exit = await this.exited;
-    if (exit.code !== 0) {
-      throw new Error(
-        `child ${this.pid} (${this.#label}) failed (code ${String(exit.code)}, signal ${String(exit.signal)})\n` +
-          `stdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`,
-      );
-    }
-  }
-
-  /** The last JSON event line named `name`. */
-  lastEvent<T extends object = Record<string, unknown>>(
-    name: string,
-  ): (T & { event: string }) | undefined {
-    for (let i = this.lines.length - 1; i >= 0; i--) {
-      const line = this.lines[i];
-      if (line !== undefined && eventName(line) === name)
-        return JSON.parse(line) as T & { event: string };
-    }
-    return undefined;
-  }
-}
-
-function eventName(line: string): string | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const parsed = JSON.parse(line) as unknown;
-    if (
-      typeof parsed === 'object' &&
-      parsed !== null &&
-      'event' in parsed &&
-      typeof parsed.event === 'string'
-    ) {
-      return parsed.event;
-    }
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
+export { Child, TempDirs, killLeftoverChildren, mapLimit, type ExitInfo } from '@vellum/test-utils';
 
 /** Spawns `node test/children/<script> ...args`. */
 export function spawnNode(
@@ -212,7 +52,7 @@ export function spawnNode(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
 ): Child {
-  return new Child(process.execPath, [childScript(script), ...args], env);
+  return spawnNodeScript(childScript(script), args, { env });
 }
 
 /** Spawns any command (sh, unshare...). */
@@ -221,65 +61,7 @@ export function spawnCommand(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
 ): Child {
-  return new Child(command, args, env);
-}
-
-/** SIGKILLs every child this module started that is still running (used in afterEach). */
-export async function killLeftoverChildren(): Promise<void> {
-  const children = [...live];
-  for (const child of children) {
-    // A SIGSTOPped child dies on SIGKILL too.
-    child.kill('SIGKILL');
-  }
-  await Promise.all(children.map((child) => child.exited));
-}
-
-/** Fresh temp directories under os.tmpdir(), removed by `cleanup()`. */
-export class TempDirs {
-  readonly #dirs: string[] = [];
-
-  async make(prefix = 'vellum-proc-'): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), prefix));
-    this.#dirs.push(dir);
-    return dir;
-  }
-
-  async cleanup(): Promise<void> {
-    const dirs = this.#dirs.splice(0);
-    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-  }
-}
-
-/**
- * Runs `fn` over `items` with at most `limit` at a time. After a failure no new
- * item starts, and it rejects only once the running ones have settled (nothing
- * keeps writing into a directory the test is about to remove).
- */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await fn(items[index] as T, index);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  const settled = await Promise.allSettled(
-    Array.from({ length: Math.min(limit, items.length) }, worker),
-  );
-  const rejection = settled.find((outcome) => outcome.status === 'rejected');
-  if (rejection !== undefined) throw rejection.reason;
-  return results;
+  return spawnChild(command, args, { env });
 }
 
 export function delay(ms: number): Promise<void> {

@@ -1,20 +1,8 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach } from 'vitest';
-
-const created: string[] = [];
+import { readdir } from 'node:fs/promises';
+import { useTempDirs } from '@vellum/test-utils';
 
 /** A fresh directory per test, removed after it. */
-export async function freshDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'vellum-test-'));
-  created.push(dir);
-  return dir;
-}
-
-afterEach(async () => {
-  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
+export const { freshDir } = useTempDirs('vellum-test-');
 
 /** Names in `dir`, sorted. */
 export async function listNames(dir: string): Promise<string[]> {

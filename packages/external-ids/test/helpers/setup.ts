@@ -2,28 +2,20 @@
  * Shared test helpers: a fresh temp directory per test, the spec's fixtures,
  * an fs layer that records calls and injects faults, and file snapshots.
  */
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeFs, type FileHandleLike, type FsLayer } from '@vellum/atomic-io';
-import { afterEach } from 'vitest';
+import { nodeFs, readdirOrEmpty, type FileHandleLike, type FsLayer } from '@vellum/atomic-io';
+import { useTempDirs } from '@vellum/test-utils';
 import { ExternalIdMapper, type ExternalIdMapperOptions } from '../../src/index.js';
 
 export const fixturesDir = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
-const made: string[] = [];
-
-afterEach(async () => {
-  await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
-/** A fresh, empty temp directory, removed after the test. */
-export async function tempDir(prefix = 'vellum-xids-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
+/**
+ * A fresh, empty temp directory, removed after the test (children still
+ * running killed first).
+ */
+export const { freshDir: tempDir } = useTempDirs('vellum-xids-');
 
 /** A fresh state directory (not created yet) and a mapper on it. */
 export async function freshMapper(
@@ -46,14 +38,7 @@ export async function specStateDir(): Promise<string> {
 /** Every file in `dir` with its bytes (directories as `<dir>`). */
 export async function snapshot(dir: string): Promise<Record<string, string>> {
   const result: Record<string, string> = {};
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'ENOENT') return result;
-    throw error;
-  }
-  for (const entry of entries) {
+  for (const entry of await readdirOrEmpty(dir, { withFileTypes: true })) {
     result[entry.name] = entry.isFile() ? await readFile(join(dir, entry.name), 'utf8') : '<dir>';
   }
   return result;

@@ -1,6 +1,6 @@
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoOf } from '@vellum/atomic-io';
+import { readdirOrEmpty } from '@vellum/atomic-io';
 import type { CheckOutcome, HealthCheck, HealthIssue } from '../types.js';
 
 // checkpoints/YYYYMMDD_HHMMSS, as spec 000's create_checkpoint names them.
@@ -52,16 +52,9 @@ interface Checkpoint {
   complete: boolean;
 }
 
-async function listCheckpoints(dir: string, zone: 'utc' | 'local'): Promise<Checkpoint[] | null> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return null;
-    throw error;
-  }
+async function listCheckpoints(dir: string, zone: 'utc' | 'local'): Promise<Checkpoint[]> {
   const found: Checkpoint[] = [];
-  for (const entry of entries) {
+  for (const entry of await readdirOrEmpty(dir, { withFileTypes: true })) {
     const at = entry.isDirectory() ? checkpointTime(entry.name, zone) : undefined;
     if (at === undefined) continue;
     const path = join(dir, entry.name);
@@ -92,7 +85,7 @@ export const backupsCheck: HealthCheck = {
     const dir = join(backupDir, 'checkpoints');
     const now = context.now().getTime();
     const { maxBackupAgeMs, backupGraceMs } = context.thresholds;
-    const checkpoints = (await listCheckpoints(dir, context.backupTimeZone)) ?? [];
+    const checkpoints = await listCheckpoints(dir, context.backupTimeZone);
     const issues: HealthIssue[] = [];
     const newest = checkpoints.filter((checkpoint) => checkpoint.complete).at(-1);
     if (newest === undefined) {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { isProcessAlive } from '../process-alive.js';
+import { processIsAlive } from '@vellum/atomic-io';
 import type { CheckOutcome, HealthCheck, HealthIssue } from '../types.js';
 import type { FileEntry } from '../walk.js';
 
@@ -53,7 +53,7 @@ export const locksCheck: HealthCheck = {
     for (const lock of locks) {
       const owner = await readOwner(lock.path);
       const ageMs = Math.max(0, now - lock.mtimeMs);
-      if (owner !== undefined && owner.hostname === here && !isProcessAlive(owner.pid)) {
+      if (owner !== undefined && owner.hostname === here && !processIsAlive(owner.pid)) {
         issues.push({
           code: 'lock_owner_dead',
           severity: 'warning',

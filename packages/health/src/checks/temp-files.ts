@@ -1,5 +1,4 @@
-import { isTempName } from '@vellum/atomic-io';
-import { isProcessAlive } from '../process-alive.js';
+import { isTempName, processIsAlive } from '@vellum/atomic-io';
 import type { CheckOutcome, HealthCheck, HealthIssue } from '../types.js';
 
 // atomic-io's temp names: .<target name>.vellum-tmp-<pid>-<hex>
@@ -21,7 +20,7 @@ export const tempFilesCheck: HealthCheck = {
     for (const entry of await context.entries()) {
       if (entry.kind !== 'file' || !isTempName(entry.name)) continue;
       const pid = Number(TEMP_PID.exec(entry.name)?.[1] ?? Number.NaN);
-      const alive = isProcessAlive(pid);
+      const alive = processIsAlive(pid);
       const ageMs = Math.max(0, now - entry.mtimeMs);
       if (alive && ageMs <= tempMaxAgeMs) {
         inFlight++;
