@@ -156,9 +156,7 @@ describe('writeFileAtomic under injected faults', () => {
     expect((await stat(`${file}.bak`)).ino).not.toBe((await stat(file)).ino);
     // The second rename: the one that publishes, after the .bak is in place.
     const fs = faultyFs({ at: 'rename', errno: 'EIO', nth: 2 });
-    await expect(writeJsonAtomic(file, { v: 3 }, { backup: true, fs })).rejects.toThrow(
-      WriteError,
-    );
+    await expect(writeJsonAtomic(file, { v: 3 }, { backup: true, fs })).rejects.toThrow(WriteError);
     // A hard link would leave the .bak the live file: shutil.copy2(file, bak) raises SameFileError.
     const live = await stat(file);
     const backup = await stat(`${file}.bak`);

@@ -1,15 +1,7 @@
 import { nodeFs, type FileHandleLike, type FsLayer } from '../../src/index.js';
 
 export type FaultPoint =
-  | 'open'
-  | 'write'
-  | 'sync'
-  | 'datasync'
-  | 'close'
-  | 'rename'
-  | 'link'
-  | 'copyFile'
-  | 'truncate';
+  'open' | 'write' | 'sync' | 'datasync' | 'close' | 'rename' | 'link' | 'copyFile' | 'truncate';
 
 export interface Fault {
   at: FaultPoint;
