@@ -43,7 +43,14 @@ export {
   type ScanResult,
 } from './read-records.js';
 export { repairTail, truncateTail, type TailRepair } from './repair-tail.js';
-export { withLock, type HeldLock, type WithLockOptions } from './with-lock.js';
+export {
+  LOCK_MECHANISM_ENV,
+  lockMechanism,
+  withLock,
+  type HeldLock,
+  type LockMechanism,
+  type WithLockOptions,
+} from './with-lock.js';
 export { ItemLocks, type ItemLock, type ItemLocksOptions } from './item-locks.js';
 export { cleanupTempFiles, isTempName, type CleanupOptions } from './temp-files.js';
 export {

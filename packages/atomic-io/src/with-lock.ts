@@ -1,67 +1,56 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import * as fs from 'node:fs';
-import { mkdir, readFile, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
-
 import { resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import lockfile from 'proper-lockfile';
-import {
-  LockCompromisedError,
-  LockTimeoutError,
-  LockUsageError,
-  VellumError,
-  errnoOf,
-  type LockHolder,
-} from './errors.js';
-import { processIsAlive } from './process-alive.js';
+import { acquireDirectoryLock } from './dir-lock.js';
+import { LockTimeoutError, LockUsageError, type LockCompromisedError } from './errors.js';
+import { loadFlock } from './flock.js';
+import { acquireKernelLock } from './lock-file.js';
+import { HOST } from './lock-holder.js';
 import type { LockGuard } from './write-atomic.js';
 
-// Read once: os.hostname() is a system call, and a lock is taken per write.
-const HOST = hostname();
-
 export interface WithLockOptions {
-  /** A lock not refreshed for this long may be taken over. Default 10,000 ms (minimum 2,000). */
+  /**
+   * Fallback lock only (`lockMechanism() === 'proper-lockfile'`): a lock not
+   * refreshed for this long may be taken over. Default 10,000 ms (minimum 2,000).
+   * A kernel lock is never taken over: it is released when its holder exits.
+   */
   stale?: number | undefined;
-  /** How often the holder refreshes the lock. Default `stale / 2` (minimum 1,000). */
+  /** Fallback lock only: how often the holder refreshes the lock. Default `stale / 2`. */
   update?: number | undefined;
   /** Give up after this long, with `LockTimeoutError`. Default 10,000 ms. */
   timeout?: number | undefined;
-  /** The lock directory. Default `<path>.lock`. */
+  /** The lock file. Default `<path>.lock` (the fallback's directory is `<lock file>.d`). */
   lockPath?: string | undefined;
 }
 
 /** What the critical section receives: pass it as `lock` to writes that must stay exclusive. */
 export interface HeldLock extends LockGuard {
   readonly path: string;
-  /** Aborted as soon as the lock is known to be lost. */
+  /** Aborted as soon as the lock is known to be lost (a kernel lock: only if its file was replaced). */
   readonly signal: AbortSignal;
 }
 
-/** `<lock>.owner`: who holds the lock, and which lock directory is theirs. */
-interface Owner extends LockHolder {
-  lockIno?: number;
-  lockBirthtimeMs?: number;
+/**
+ * `flock`: an exclusive `flock(2)` on the lock file, the lock spec 000's and
+ * spec 003's own tools take. `proper-lockfile`: the fallback where the native
+ * binding does not load (mkdir lock `<lock file>.d`); it does not exclude those tools.
+ */
+export type LockMechanism = 'flock' | 'proper-lockfile';
+
+/**
+ * Set to `proper-lockfile` to use the fallback lock even where `flock` is
+ * available. For tests of the fallback: processes sharing a store must all use
+ * the same mechanism, or they do not exclude each other.
+ */
+export const LOCK_MECHANISM_ENV = 'VELLUM_LOCK_MECHANISM';
+
+/** Which lock `withLock` takes in this process (for `vellum health`). */
+export function lockMechanism(): LockMechanism {
+  if (process.env[LOCK_MECHANISM_ENV] === 'proper-lockfile') return 'proper-lockfile';
+  return loadFlock() === undefined ? 'proper-lockfile' : 'flock';
 }
 
-const MIN_DELAY_MS = 1;
-const MAX_DELAY_MS = 25;
 const queues = new Map<string, Promise<void>>();
 const held = new AsyncLocalStorage<ReadonlySet<string>>();
-
-async function readOwner(ownerPath: string): Promise<Owner | undefined> {
-  try {
-    return JSON.parse(await readFile(ownerPath, 'utf8')) as Owner;
-  } catch {
-    return undefined;
-  }
-}
-
-function holderOf(owner: Owner | undefined): LockHolder | undefined {
-  return owner === undefined
-    ? undefined
-    : { pid: owner.pid, hostname: owner.hostname, acquiredAt: owner.acquiredAt };
-}
 
 /** Waits for this process's earlier callers on the same lock, up to `deadline`. */
 async function takeLocalTurn(key: string, deadline: number): Promise<() => void> {
@@ -94,109 +83,48 @@ async function takeLocalTurn(key: string, deadline: number): Promise<() => void>
   return finish;
 }
 
-class Lock implements HeldLock {
-  readonly path: string;
-  readonly #controller = new AbortController();
-  readonly #lockPath: string;
-  readonly #ownerPath: string;
-  readonly #stale: number;
-  #identity: { ino: number; birthtimeMs: number } | undefined;
-  #lost: LockCompromisedError | undefined;
+interface Acquired {
+  lock: HeldLock;
+  lost(): LockCompromisedError | undefined;
+  release(): Promise<void>;
+}
 
-  constructor(path: string, lockPath: string, stale: number) {
-    this.path = path;
-    this.#lockPath = lockPath;
-    this.#ownerPath = `${lockPath}.owner`;
-    this.#stale = stale;
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  get lost(): LockCompromisedError | undefined {
-    return this.#lost;
-  }
-
-  markLost(reason: string, cause?: unknown): LockCompromisedError {
-    this.#lost ??= new LockCompromisedError(this.path, reason, { cause });
-    if (!this.#controller.signal.aborted) this.#controller.abort(this.#lost);
-    return this.#lost;
-  }
-
-  /** Whether a lock directory is the one this lock created (before that is known: yes, it is being created). */
-  owns(info: { ino: number; birthtimeMs: number }): boolean {
-    return (
-      this.#identity === undefined ||
-      (info.ino === this.#identity.ino && info.birthtimeMs === this.#identity.birthtimeMs)
-    );
-  }
-
-  async recordOwnership(): Promise<void> {
-    let info;
-    try {
-      info = await stat(this.#lockPath);
-    } catch (error) {
-      throw this.markLost('the lock directory vanished right after it was taken', error);
-    }
-    this.#identity = { ino: info.ino, birthtimeMs: info.birthtimeMs };
-    const owner: Owner = {
-      pid: process.pid,
-      hostname: HOST,
-      acquiredAt: new Date().toISOString(),
-      lockIno: info.ino,
-      lockBirthtimeMs: info.birthtimeMs,
+async function acquire(
+  target: string,
+  lockFile: string,
+  options: WithLockOptions,
+  started: number,
+  deadline: number,
+): Promise<Acquired> {
+  const flock = loadFlock();
+  if (flock !== undefined && lockMechanism() === 'flock') {
+    const lock = await acquireKernelLock(flock, target, lockFile, started, deadline);
+    return {
+      lock,
+      lost: () => lock.lost,
+      release: () => Promise.resolve(lock.release()),
     };
-    // Only read for error messages, so a plain write is enough: no temp file, no fsync.
-    await writeFile(this.#ownerPath, JSON.stringify(owner));
   }
-
-  #throwIfLost(): void {
-    if (this.#lost !== undefined) throw this.#lost;
-  }
-
-  async assertHeld(): Promise<void> {
-    this.#throwIfLost();
-    let info;
-    try {
-      info = await stat(this.#lockPath);
-    } catch (error) {
-      throw this.markLost('the lock directory was removed', error);
-    }
-    if (info.ino !== this.#identity?.ino || info.birthtimeMs !== this.#identity.birthtimeMs) {
-      throw this.markLost('another process re-created the lock');
-    }
-    if (Date.now() - info.mtimeMs > this.#stale) {
-      throw this.markLost(`not refreshed within ${this.#stale} ms (the holder stalled)`);
-    }
-    // A compromise noticed by the refresh timer while we were checking.
-    this.#throwIfLost();
-  }
-
-  /** Removes the owner file after the lock is released, unless it already names the next holder's lock. */
-  async dropOwnership(): Promise<void> {
-    if (this.#lost !== undefined) return;
-    const owner = await readOwner(this.#ownerPath);
-    if (
-      owner?.lockIno !== this.#identity?.ino ||
-      owner?.lockBirthtimeMs !== this.#identity?.birthtimeMs
-    )
-      return;
-    await unlink(this.#ownerPath).catch(() => undefined);
-  }
+  return acquireDirectoryLock(target, `${lockFile}.d`, {
+    stale: Math.max(options.stale ?? 10_000, 2000),
+    update: options.update,
+    started,
+    deadline,
+  });
 }
 
 /**
- * Runs `fn` while holding an exclusive lock on `path`, across processes
- * (proper-lockfile's mkdir lock) and within this process (a queue, so callers
- * here never poll the file system for each other).
+ * Runs `fn` while holding an exclusive lock on `path`, across processes (a
+ * kernel `flock` on `<path>.lock`, released by the kernel when its holder
+ * exits, even on SIGKILL) and within this process (a queue, so callers here
+ * never poll for each other). Decision record 0012.
  *
- * Writes that pass the received lock as `{ lock }` check it right before their
- * rename: a holder that stalled past `stale` and lost the lock fails with
- * `LockCompromisedError` instead of publishing. A loss never crashes the process.
+ * Writes that pass the received lock as `{ lock }` check it right before
+ * their rename: a lock file removed or replaced under the holder fails them
+ * with `LockCompromisedError` instead of publishing.
  *
  * @throws {LockTimeoutError} not acquired within `timeout`, naming the holder.
- * @throws {LockCompromisedError} the lock was lost while `fn` ran.
+ * @throws {LockCompromisedError} the lock was found lost while `fn` ran.
  * @throws {LockUsageError} the same call chain already holds this lock.
  */
 export async function withLock<T>(
@@ -205,165 +133,30 @@ export async function withLock<T>(
   options: WithLockOptions = {},
 ): Promise<T> {
   const target = resolve(path);
-  const lockPath = resolve(options.lockPath ?? `${target}.lock`);
+  const lockFile = resolve(options.lockPath ?? `${target}.lock`);
   const heldHere = held.getStore();
-  if (heldHere?.has(lockPath) === true) {
+  if (heldHere?.has(lockFile) === true) {
     throw new LockUsageError(
       target,
       `lock on ${target} is already held by this call chain (locks are not re-entrant)`,
     );
   }
-  const stale = Math.max(options.stale ?? 10_000, 2000);
   const timeout = options.timeout ?? 10_000;
   const started = Date.now();
   const deadline = started + timeout;
-  const endTurn = await takeLocalTurn(lockPath, deadline);
+  const endTurn = await takeLocalTurn(lockFile, deadline);
   try {
-    const lock = new Lock(target, lockPath, stale);
-    const release = await acquire(target, lockPath, lock, stale, options.update, started, deadline);
+    const acquired = await acquire(target, lockFile, options, started, deadline);
     let result: T;
     try {
-      await lock.recordOwnership();
-      result = await held.run(new Set([...(heldHere ?? []), lockPath]), () => fn(lock));
+      result = await held.run(new Set([...(heldHere ?? []), lockFile]), () => fn(acquired.lock));
     } finally {
-      // The lock first, then its owner file: a kill in between leaves an owner file naming a lock
-      // that is gone (harmless), never a lock whose holder cannot be named (taken over only once stale).
-      try {
-        await release().catch((error: unknown) => {
-          if (errnoOf(error) !== 'ECOMPROMISED' && errnoOf(error) !== 'ERELEASED') throw error;
-        });
-      } finally {
-        await lock.dropOwnership();
-      }
+      await acquired.release();
     }
-    if (lock.lost !== undefined) throw lock.lost;
+    const lost = acquired.lost();
+    if (lost !== undefined) throw lost;
     return result;
   } finally {
     endTurn();
-  }
-}
-
-/** proper-lockfile's `stale`: a year, so that it never takes a lock over by itself. */
-const NEVER_STALE = 365 * 24 * 3600 * 1000;
-/** How long past its deadline a waiter may still take over an abandoned lock. */
-const TAKEOVER_GRACE_MS = 1000;
-/** A take-over ticket older than this belongs to a waiter that died mid take-over. */
-const TICKET_STALE_MS = 10_000;
-
-/**
- * The file system proper-lockfile works through, except that it never removes
- * a lock directory that is not this lock's: a holder that lost its lock must
- * not release (or, at exit, remove) the lock of the process that took over.
- */
-function guardedFs(lock: Lock): typeof fs {
-  return {
-    ...fs,
-    rmdir: (path: fs.PathLike, callback: (error: NodeJS.ErrnoException | null) => void) => {
-      fs.stat(path, (error, info) => {
-        if (error !== null) callback(error);
-        else if (!lock.owns(info)) callback(null);
-        else fs.rmdir(path, callback);
-      });
-    },
-    rmdirSync: (path: fs.PathLike) => {
-      const info = fs.statSync(path, { throwIfNoEntry: false });
-      if (info !== undefined && lock.owns(info)) fs.rmdirSync(path);
-    },
-  } as typeof fs;
-}
-
-/**
- * Takes an abandoned lock away from its holder: one not refreshed for
- * `stale` ms, or whose holder on this host is gone (killed with SIGKILL).
- * Only the waiter that creates this lock instance's ticket
- * (`<lock>.takeover-<ino>-<birth>`, an atomic mkdir) may remove it, and only
- * if it is still that instance: waiters never remove a lock another one has
- * just created.
- * @returns whether to try to acquire again at once.
- */
-async function takeOverIfAbandoned(lockPath: string, stale: number): Promise<boolean> {
-  const info = await stat(lockPath).catch(() => undefined);
-  if (info === undefined) return true;
-  const owner = await readOwner(`${lockPath}.owner`);
-  const ownerOfThis = owner?.lockIno === info.ino && owner.lockBirthtimeMs === info.birthtimeMs;
-  const dead = ownerOfThis && owner.hostname === HOST && !processIsAlive(owner.pid);
-  if (!dead && Date.now() - info.mtimeMs <= stale) return false;
-  const ticket = `${lockPath}.takeover-${info.ino}-${Math.round(info.birthtimeMs * 1000)}`;
-  try {
-    await mkdir(ticket);
-  } catch (error) {
-    if (errnoOf(error) !== 'EEXIST') return false;
-    const ticketInfo = await stat(ticket).catch(() => undefined);
-    if (ticketInfo !== undefined && Date.now() - ticketInfo.mtimeMs > TICKET_STALE_MS) {
-      await rmdir(ticket).catch(() => undefined);
-    }
-    return false;
-  }
-  try {
-    const again = await stat(lockPath).catch(() => undefined);
-    if (again?.ino === info.ino && again.birthtimeMs === info.birthtimeMs) {
-      await rmdir(lockPath).catch(() => undefined);
-    }
-    return true;
-  } finally {
-    await rmdir(ticket).catch(() => undefined);
-  }
-}
-
-async function acquire(
-  target: string,
-  lockPath: string,
-  lock: Lock,
-  stale: number,
-  update: number | undefined,
-  started: number,
-  deadline: number,
-): Promise<() => Promise<void>> {
-  let delay = MIN_DELAY_MS;
-  for (;;) {
-    try {
-      return await lockfile.lock(target, {
-        // Never stale to proper-lockfile: its take-over (check, remove, create) races with other
-        // waiters. Taking over is ours (`takeOverIfAbandoned`); it still refreshes every `update`.
-        stale: NEVER_STALE,
-        update: update ?? stale / 2,
-        fs: guardedFs(lock),
-        realpath: false,
-        lockfilePath: lockPath,
-        retries: 0,
-        // proper-lockfile's default throws from a timer and kills the process.
-        onCompromised: (error: Error) => {
-          lock.markLost(error.message, error);
-        },
-      });
-    } catch (error) {
-      if (errnoOf(error) !== 'ELOCKED') {
-        throw error instanceof VellumError
-          ? error
-          : new VellumError(
-              'VELLUM_LOCK_FAILED',
-              `cannot lock ${target}: ${(error as Error).message}`,
-              {
-                path: target,
-                cause: error,
-              },
-            );
-      }
-    }
-    // Still worth a try just past the deadline: a holder often goes stale as a waiter's timeout
-    // (by default equal to `stale`) runs out. Bounded, so a lock that keeps vanishing cannot loop.
-    const tookOver = await takeOverIfAbandoned(lockPath, stale);
-    const now = Date.now();
-    if (tookOver && now < deadline + TAKEOVER_GRACE_MS) continue;
-    if (now >= deadline) {
-      throw new LockTimeoutError(
-        target,
-        now - started,
-        holderOf(await readOwner(`${lockPath}.owner`)),
-      );
-    }
-    // Jittered exponential backoff in milliseconds: holders keep locks for about one fsync.
-    await sleep(Math.min(delay * (0.5 + Math.random() * 0.5), deadline - now));
-    delay = Math.min(delay * 1.5, MAX_DELAY_MS);
   }
 }

@@ -24,8 +24,6 @@ export interface WriteFileOptions {
 
 export type WriteJsonOptions = WriteFileOptions & JsonFormatOptions;
 
-const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'ENOSYS']);
-
 async function removeQuietly(fs: FsLayer, path: string): Promise<void> {
   await fs.unlink(path).catch(() => undefined);
 }
@@ -49,34 +47,23 @@ async function syncAndClose(handle: FileHandleLike): Promise<void> {
 }
 
 /**
- * Makes `<target>.bak` the current content of `target`: a hard link when the
- * file system allows it (no copy, no extra fsync), else a synced copy. A
- * missing target means there is nothing to keep.
+ * Makes `<target>.bak` a synced copy of `target`. A copy, never a hard link:
+ * spec 003's tool backs up with `shutil.copy2`, which refuses (`SameFileError`)
+ * a `.bak` that is the live file, as a link would stay if the publish after it
+ * failed or was cut off. A missing target means there is nothing to keep.
  */
 async function keepBackup(fs: FsLayer, target: string): Promise<void> {
   const backup = `${target}.bak`;
   const temp = tempPathFor(backup);
   try {
-    await fs.link(target, temp);
+    await fs.copyFile(target, temp);
   } catch (error) {
-    const errno = errnoOf(error);
-    if (errno === 'ENOENT') return;
-    if (errno === undefined || !LINK_UNSUPPORTED.has(errno)) throw error;
-    try {
-      await fs.copyFile(target, temp);
-    } catch (copyError) {
-      await removeQuietly(fs, temp);
-      if (errnoOf(copyError) === 'ENOENT') return;
-      throw copyError;
-    }
-    try {
-      await syncAndClose(await fs.open(temp, 'r+'));
-    } catch (syncError) {
-      await removeQuietly(fs, temp);
-      throw syncError;
-    }
+    await removeQuietly(fs, temp);
+    if (errnoOf(error) === 'ENOENT') return;
+    throw error;
   }
   try {
+    await syncAndClose(await fs.open(temp, 'r+'));
     await fs.rename(temp, backup);
   } catch (error) {
     await removeQuietly(fs, temp);

@@ -109,7 +109,7 @@ describe('writeFileAtomic under injected faults', () => {
     [{ at: 'write', errno: 'EIO' }, WriteError],
     [{ at: 'sync', errno: 'EIO' }, WriteError],
     [{ at: 'close', errno: 'EIO' }, WriteError],
-    [{ at: 'link', errno: 'EIO' }, WriteError],
+    [{ at: 'copyFile', errno: 'EIO' }, WriteError],
     [{ at: 'rename', errno: 'EXDEV' }, WriteError],
   ];
 
@@ -148,17 +148,22 @@ describe('writeFileAtomic under injected faults', () => {
     }
   });
 
-  it('falls back to a synced copy for .bak when hard links are not supported', async () => {
+  it('keeps .bak a separate file, even when the publish after it fails (spec 003 copies over it)', async () => {
     const dir = await freshDir();
     const file = join(dir, 'a.json');
     await writeJsonAtomic(file, { v: 1 });
-    await writeJsonAtomic(
-      file,
-      { v: 2 },
-      { backup: true, fs: faultyFs({ at: 'link', errno: 'EPERM' }) },
-    );
-    expect(JSON.parse(await readFile(`${file}.bak`, 'utf8'))).toEqual({ v: 1 });
-    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ v: 2 });
+    await writeJsonAtomic(file, { v: 2 }, { backup: true });
+    expect((await stat(`${file}.bak`)).ino).not.toBe((await stat(file)).ino);
+    // The second rename: the one that publishes, after the .bak is in place.
+    const fs = faultyFs({ at: 'rename', errno: 'EIO', nth: 2 });
+    await expect(writeJsonAtomic(file, { v: 3 }, { backup: true, fs })).rejects.toThrow(WriteError);
+    // A hard link would leave the .bak the live file: shutil.copy2(file, bak) raises SameFileError.
+    const live = await stat(file);
+    const backup = await stat(`${file}.bak`);
+    expect(backup.ino).not.toBe(live.ino);
+    expect(live.nlink).toBe(1);
+    expect(JSON.parse(await readFile(`${file}.bak`, 'utf8'))).toEqual({ v: 2 });
+    expect(fs.calls.filter((call) => call.startsWith('link '))).toEqual([]);
   });
 
   it('reports a failed directory fsync after the rename as DurabilityError', async () => {

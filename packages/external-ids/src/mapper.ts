@@ -1,5 +1,12 @@
 import { join, resolve } from 'node:path';
-import { cleanupTempFiles, ensureDir, nodeFs, withLock, type FsLayer } from '@vellum/atomic-io';
+import {
+  cleanupTempFiles,
+  ensureDir,
+  nodeFs,
+  withLock,
+  type FsLayer,
+  type HeldLock,
+} from '@vellum/atomic-io';
 import { allocate, reconcile, reserve } from './counters.js';
 import {
   CounterExhaustedError,
@@ -436,14 +443,27 @@ export class ExternalIdMapper {
 
   async #transact<R>(fn: (tx: Transaction) => Promise<R>): Promise<R> {
     await this.#init();
+    const { timeout } = this.#lockOptions;
     return withLock(
       this.paths.mapping,
-      async (lock) => {
-        const tx = new Transaction(this.#files, lock);
-        const result = await fn(tx);
-        await tx.commit(this.#now().toISOString());
-        return result;
-      },
+      (own) =>
+        // Also spec 003's own locks (`<file>.json.lock`, as its Python tool takes them, one file
+        // at a time), always in this order, so that its processes and ours exclude each other.
+        withLock(
+          this.paths.counters,
+          (counters) =>
+            withLock(
+              this.paths.mapping,
+              async (mapping) => {
+                const tx = new Transaction(this.#files, allOf(own, counters, mapping));
+                const result = await fn(tx);
+                await tx.commit(this.#now().toISOString());
+                return result;
+              },
+              { timeout },
+            ),
+          { timeout },
+        ),
       this.#lockOptions,
     );
   }
@@ -459,4 +479,15 @@ export class ExternalIdMapper {
     });
     return this.#ready;
   }
+}
+
+/** One guard over several held locks: lost when any of them is. */
+function allOf(...locks: HeldLock[]): HeldLock {
+  return {
+    path: locks.map((lock) => lock.path).join(', '),
+    signal: AbortSignal.any(locks.map((lock) => lock.signal)),
+    async assertHeld() {
+      for (const lock of locks) await lock.assertHeld();
+    },
+  };
 }

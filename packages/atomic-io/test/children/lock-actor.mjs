@@ -18,7 +18,9 @@
 //                        the take-over ticket (fs.promises.mkdir of <lock>.takeover-*)
 //   pause-before-remove  when it holds the ticket and has re-checked the lock,
 //                        right before it removes the lock directory
-// The parent can then let another process try for the lock meanwhile.
+// The parent can then let another process try for the lock meanwhile. Those
+// steps are the fallback lock's (VELLUM_LOCK_MECHANISM=proper-lockfile): its
+// directory is <target>.lock.d.
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { resolve } from 'node:path';
@@ -31,7 +33,7 @@ if (timeoutText === undefined)
   );
 
 if (mode === 'pause-on-takeover' || mode === 'pause-before-remove') {
-  const lockPath = resolve(`${target}.lock`);
+  const lockPath = resolve(`${target}.lock.d`);
   let paused = false;
   const pauseOnce = (op) => {
     if (paused) return;

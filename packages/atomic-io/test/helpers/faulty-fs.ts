@@ -1,7 +1,7 @@
 import { nodeFs, type FileHandleLike, type FsLayer } from '../../src/index.js';
 
 export type FaultPoint =
-  'open' | 'write' | 'sync' | 'datasync' | 'close' | 'rename' | 'link' | 'truncate';
+  'open' | 'write' | 'sync' | 'datasync' | 'close' | 'rename' | 'link' | 'copyFile' | 'truncate';
 
 export interface Fault {
   at: FaultPoint;
@@ -73,6 +73,7 @@ export function faultyFs(...faults: Fault[]): FsLayer & { calls: string[] } {
     rename: async (from, to) => (trip('rename', to) ? fail('rename') : nodeFs.rename(from, to)),
     unlink: (path) => nodeFs.unlink(path),
     link: async (from, to) => (trip('link', to) ? fail('link') : nodeFs.link(from, to)),
-    copyFile: (from, to) => nodeFs.copyFile(from, to),
+    copyFile: async (from, to) =>
+      trip('copyFile', to) ? fail('copyFile') : nodeFs.copyFile(from, to),
   };
 }

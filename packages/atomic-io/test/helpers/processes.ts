@@ -105,6 +105,7 @@ export async function runContention(
   processes: number,
   iterations: number,
   concurrency = 1,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<ContentionResult> {
   assertBuilt();
   const counter = join(dir, 'counter.json');
@@ -112,7 +113,7 @@ export async function runContention(
   await writeJsonAtomic(counter, { n: 0 });
   await writeFile(log, '');
   const children = Array.from({ length: processes }, () =>
-    spawnNode('counter.mjs', [counter, log, String(iterations), String(concurrency)]),
+    spawnNode('counter.mjs', [counter, log, String(iterations), String(concurrency)], env),
   );
   // A start barrier: every child has loaded the package before any takes the lock.
   await Promise.all(children.map((child) => child.waitForText('ready')));
@@ -175,9 +176,10 @@ export interface TakeoverRace {
 }
 
 /**
- * A holder takes the counter's lock and is then SIGKILLed (dead: its lock stays
- * behind) or SIGSTOPped (its lock goes stale); `waiters` counter children, already
- * polling for the lock, race to take it over and then do `increments` each.
+ * A holder takes the counter's lock and is then SIGKILLed (the kernel releases
+ * its lock; the fallback's directory stays behind) or SIGSTOPped (the fallback's
+ * lock goes stale; a kernel lock would be kept); `waiters` counter children,
+ * already polling for the lock, race to take it and then do `increments` each.
  */
 export async function runTakeoverRace(
   dir: string,
@@ -185,16 +187,17 @@ export async function runTakeoverRace(
   waiters: number,
   increments: number,
   stale: number,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<TakeoverRace> {
   assertBuilt();
   const counter = join(dir, 'counter.json');
   const log = join(dir, 'critical.log');
   await writeJsonAtomic(counter, { n: 0 });
   await writeFile(log, '');
-  const holder = spawnNode('lock-actor.mjs', [counter, 'holder', String(stale), 'default']);
+  const holder = spawnNode('lock-actor.mjs', [counter, 'holder', String(stale), 'default'], env);
   await holder.waitForEvent('acquired');
   const children = Array.from({ length: waiters }, () =>
-    spawnNode('counter.mjs', [counter, log, String(increments), '1', String(stale)]),
+    spawnNode('counter.mjs', [counter, log, String(increments), '1', String(stale)], env),
   );
   await Promise.all(children.map((child) => child.waitForText('ready')));
   for (const child of children) child.send('go');
@@ -219,6 +222,9 @@ export async function runTakeoverRace(
     completedSections: lines.filter((line) => line.startsWith('exit ')).length,
   };
 }
+
+/** Forces the fallback lock in a child (see `LOCK_MECHANISM_ENV`). */
+export const FALLBACK_LOCK_ENV: NodeJS.ProcessEnv = { VELLUM_LOCK_MECHANISM: 'proper-lockfile' };
 
 /** Asserts a takeover race kept the lock exclusive and lost nothing. */
 export function assertExclusiveTakeover(race: TakeoverRace, expectedTotal: number): void {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LockTimeoutError, readJson, withLock, writeJsonAtomic } from '../../src/index.js';
 import {
+  FALLBACK_LOCK_ENV,
   TempDirs,
   assertNoOverlap,
   killLeftoverChildren,
@@ -30,6 +31,13 @@ describe('withLock across processes', () => {
     const dir = await temp.make();
     const result = await runContention(dir, 4, 200, 8);
     expect(result.counter).toEqual({ n: 800 });
+    assertNoOverlap(result.log, result.tags, 25);
+  });
+
+  it('fallback lock: 4 processes x 2 concurrent callers, 200 increments, no overlap', async () => {
+    const dir = await temp.make();
+    const result = await runContention(dir, 4, 50, 2, FALLBACK_LOCK_ENV);
+    expect(result.counter).toEqual({ n: 200 });
     assertNoOverlap(result.log, result.tags, 25);
   });
 
