@@ -18,6 +18,7 @@ import {
   tempRoot,
   vellumIn,
 } from './helpers.js';
+import { spawnVellumIn } from './spawn.js';
 
 afterAll(removeTempRoots);
 
@@ -252,7 +253,9 @@ describe.concurrent('store operations', { timeout: SUITE_TIMEOUT_MS }, () => {
   });
 
   it('a corrupt file met by another command: the command still works, the --json output stays clean', async () => {
-    const { root, v } = await seeded('warnings');
+    const { root } = await seeded('warnings');
+    // a child process: the warnings are the process's, printed by the bin
+    const v = spawnVellumIn(root);
     const file = join(root, '.ap-state', 'tasks', 'active', 'TASK-001-001.json');
     await writeFile(file, '{"id": ');
     const listed = okJson<{ total: number }>(await v('tasks', 'list', '--json'));

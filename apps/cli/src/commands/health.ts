@@ -13,7 +13,7 @@ const SEVERITY: Record<string, (text: string) => string> = { error: pc.red, warn
 export async function health(context: Context): Promise<void> {
   const { checkHealth } = await import('@vellum/health');
   // What opening finds is reported below as issues: no separate warnings for it.
-  process.removeAllListeners('warning');
+  context.io.muteWarnings();
   const report = await withTaskStore(context, async (store) => {
     // Opening every collection first: what opening found is in `store.report` after.
     const collections = await store.collections();
