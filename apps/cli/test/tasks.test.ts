@@ -567,6 +567,42 @@ describe.concurrent('vellum tasks', { timeout: SUITE_TIMEOUT_MS }, () => {
     ]);
   });
 
+  it('a --patch that is no object, or that breaks metadata, and a filter outside the schema exit 2; the store stays byte-identical', async () => {
+    const { root, v } = await seeded('tasks-bad-patch');
+    const update = (patch: string): string[] => [
+      'tasks',
+      'update',
+      'TASK-001-001',
+      '--patch',
+      patch,
+    ];
+    await expectRefusals(root, v, [
+      // the merge patch would replace metadata (created_at, story_id, persona lost)
+      [update('{"metadata":"s"}'), 2, 'VELLUM_VALIDATION', 'metadata'],
+      [update('{"metadata":5}'), 2, 'VELLUM_VALIDATION', 'metadata'],
+      [update('{"metadata":null}'), 2, 'VELLUM_VALIDATION', 'metadata'],
+      // not a merge patch at all: refused before the store is opened
+      [update('null'), 2, 'VELLUM_USAGE', '--patch must be a JSON object'],
+      [update('"str"'), 2, 'VELLUM_USAGE', '--patch must be a JSON object'],
+      [update('[1]'), 2, 'VELLUM_USAGE', '--patch must be a JSON object'],
+      // a filter no task can match is a mistake, not an empty list: the allowed values are named
+      [
+        ['tasks', 'list', '--status', 'nope'],
+        2,
+        'VELLUM_VALIDATION',
+        'pending, in_progress, completed, blocked',
+      ],
+      [['tasks', 'list', '--priority', 'high,urgent'], 2, 'VELLUM_VALIDATION', '"urgent"'],
+    ]);
+    // the task is still whole, and still found by its story
+    expect(okJson<Task>(await v('tasks', 'get', 'TASK-001-001', '--json'))).toMatchObject({
+      metadata: SEED_TASKS[0].metadata,
+    });
+    expect(
+      okJson<Page<Task>>(await v('tasks', 'list', '--story', 'STORY-001', '--json')).total,
+    ).toBe(2);
+  });
+
   it('bad batch files, and bad input to the other stores, exit 2; the store stays byte-identical', async () => {
     const { root, v } = await seeded('tasks-bad-batch');
     await useEveryCollection(v);
