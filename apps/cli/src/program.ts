@@ -457,8 +457,13 @@ function storeCommands(program: Command, act: Act): void {
     program
       .command('health')
       .description('check the store: files, journals, indexes, locks, disk, backups')
+      .option(
+        '--fix',
+        'first remove the temp files writers killed mid-write left in the store (those of live writers stay)',
+      )
       .action(act(health, 'health')),
     'vellum health --json',
+    'vellum health --fix',
   );
   const b = program
     .command('backup')
