@@ -2,7 +2,7 @@
 // colors, progress output, lock timeouts, and the quick-start tour.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withLock } from '@vellum/atomic-io';
 import { LOCK_NAME, MAPPING_FILE } from '@vellum/external-ids';
@@ -169,6 +169,26 @@ describe.concurrent('the vellum CLI', { timeout: SUITE_TIMEOUT_MS }, () => {
     expect(
       okJson<{ id: string }>(await v('tasks', 'add', 'After', '--story', '1', '--json')).id,
     ).toBe('TASK-001-002');
+  });
+
+  it('the bin exits with each class of code: 1 failure, 2 usage, 3 not found, 5 corruption', async () => {
+    // one command per class through the real binary (exit 0 and 4: the tests around this one)
+    const { root } = await seeded('exit-classes');
+    const v = spawnVellumIn(root);
+    const [failure, usage, notFound] = await Promise.all([
+      v('export', join(root, 'seed.jsonl', 'store.tar.gz')),
+      v('tasks', 'update', 'TASK-001-001', '--patch', 'null'),
+      v('tasks', 'get', 'TASK-404-404', '--json'),
+    ]);
+    expectHumanError(failure, 1, 'VELLUM_FAILED');
+    expect(expectHumanError(usage, 2, 'VELLUM_USAGE').stderr).toContain(
+      '--patch must be a JSON object',
+    );
+    expectJsonError(notFound, 3, 'VELLUM_NOT_FOUND');
+    await writeFile(join(root, '.ap-state', 'tasks', 'active', 'TASK-001-002.json'), '{"id": ');
+    const corrupt = await v('health', '--json');
+    expectExit(corrupt, 5);
+    expect(parseJson<{ status: string }>(corrupt).status).toBe('failing');
   });
 
   it('has every command of the issue, and every command’s --help (groups too) shows an example', async () => {
