@@ -287,8 +287,9 @@ describe('a merge patch is checked as the document it makes', () => {
     expect(status.issues.map((issue) => issue.path)).toEqual([['status']]);
     expect(status.message).toContain('"nope"');
     expect(status.message).toContain('pending, in_progress, completed, blocked');
+    const asked: string[] = ['high', 'urgent'];
     const priority = (await store.tasks
-      .list({ priority: ['high', 'urgent'] })
+      .list({ priority: asked as 'high'[] })
       .catch((e: unknown) => e)) as ValidationError;
     expect(priority).toBeInstanceOf(ValidationError);
     expect(priority.message).toContain('"urgent"');
