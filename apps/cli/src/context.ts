@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { Io } from './io.js';
 import type { OutputOptions } from './output.js';
 
 /** The global options every command sees. */
@@ -23,7 +24,8 @@ interface GlobalOptions {
   quiet?: boolean;
 }
 
-export function contextOf(command: Command): Context {
+/** The context of a command of a run that writes to `io`. */
+export function contextOf(command: Command, io: Io): Context {
   const options = command.optsWithGlobals<GlobalOptions>();
   const root = resolve(options.root ?? process.cwd());
   return {
@@ -33,5 +35,6 @@ export function contextOf(command: Command): Context {
     lockTimeout: options.lockTimeout,
     json: options.json === true,
     quiet: options.quiet === true,
+    io,
   };
 }

@@ -1,9 +1,12 @@
 import pc from 'picocolors';
 import { exitCodeFor } from './exit-codes.js';
+import type { Io } from './io.js';
 
 export interface OutputOptions {
   json: boolean;
   quiet: boolean;
+  /** Where this run writes. */
+  io: Io;
 }
 
 /** The members of an error that say where and what, for `details`. */
@@ -50,12 +53,12 @@ export class CliError extends Error {
 /** Prints a command's result: one JSON document with `--json`, else the human text. */
 export function emit(options: OutputOptions, data: unknown, human: () => string): void {
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    options.io.out(`${JSON.stringify(data, null, 2)}\n`);
     return;
   }
   if (options.quiet) return;
   const text = human();
-  if (text !== '') process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  if (text !== '') options.io.out(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 interface ErrorLike {
@@ -93,13 +96,13 @@ export function reportError(options: OutputOptions, error: unknown): number {
   if (options.json) {
     // One JSON document on stdout: a report that found problems is that document.
     if (!reported) {
-      process.stdout.write(
+      options.io.out(
         `${JSON.stringify({ error: { code, message, details: details ?? null } }, null, 2)}\n`,
       );
     }
   } else {
     const next = NEXT_STEP[code];
-    process.stderr.write(
+    options.io.err(
       `${pc.red('error')} ${code}: ${message}${next === undefined ? '' : pc.dim(` (${next})`)}\n`,
     );
   }

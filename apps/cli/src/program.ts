@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { contextOf, type Context } from './context.js';
+import type { Io } from './io.js';
 
 export type Handler = (
   context: Context,
@@ -8,18 +9,22 @@ export type Handler = (
 ) => Promise<void>;
 type Module = Record<string, Handler>;
 
-/** An action that loads its module only when run, so `vellum --help` stays fast. */
-function act(load: () => Promise<Module>, name: string) {
-  return async (...params: unknown[]): Promise<void> => {
-    const command = params.at(-1) as Command;
-    const options = params.at(-2) as Record<string, unknown>;
-    const args = params
-      .slice(0, -2)
-      .flatMap((value) => (Array.isArray(value) ? (value as string[]) : [value as string]));
-    const handler = (await load())[name];
-    if (handler === undefined) throw new Error(`unreachable: no handler ${name}`);
-    await handler(contextOf(command), args, options);
-  };
+/** Makes the action of a command: `load` imports its module, `name` picks the handler. */
+type Act = (load: () => Promise<Module>, name: string) => (...params: unknown[]) => Promise<void>;
+
+/** Actions of a run writing to `io`; each loads its module only when run, so `vellum --help` stays fast. */
+function actions(io: Io): Act {
+  return (load, name) =>
+    async (...params) => {
+      const command = params.at(-1) as Command;
+      const options = params.at(-2) as Record<string, unknown>;
+      const args = params
+        .slice(0, -2)
+        .flatMap((value) => (Array.isArray(value) ? (value as string[]) : [value as string]));
+      const handler = (await load())[name];
+      if (handler === undefined) throw new Error(`unreachable: no handler ${name}`);
+      await handler(contextOf(command, io), args, options);
+    };
 }
 
 const tasks = () => import('./commands/tasks.js') as Promise<Module>;
@@ -50,7 +55,7 @@ const integer =
     return n;
   };
 
-function taskCommands(program: Command): void {
+function taskCommands(program: Command, act: Act): void {
   const t = program
     .command('tasks')
     .description('spec 000 tasks in .ap-state: add, query, complete, dependencies');
@@ -185,7 +190,7 @@ function taskCommands(program: Command): void {
   );
 }
 
-function entityCommands(program: Command): void {
+function entityCommands(program: Command, act: Act): void {
   const i = program.command('integrations').description('spec 000 integration points');
   example(i, 'vellum integrations list', 'vellum integrations record IP-001 --duration 120');
   example(
@@ -377,7 +382,7 @@ function entityCommands(program: Command): void {
   );
 }
 
-function idCommands(program: Command): void {
+function idCommands(program: Command, act: Act): void {
   const i = program
     .command('ids')
     .description('spec 003 external ids: Jira, Azure DevOps, Linear, GitHub');
@@ -447,13 +452,18 @@ const health = () => import('./commands/health.js') as Promise<Module>;
 const migrate = () => import('./commands/migrate.js') as Promise<Module>;
 const backup = () => import('./commands/backup.js') as Promise<Module>;
 
-function storeCommands(program: Command): void {
+function storeCommands(program: Command, act: Act): void {
   example(
     program
       .command('health')
       .description('check the store: files, journals, indexes, locks, disk, backups')
+      .option(
+        '--fix',
+        'first remove the temp files writers killed mid-write left in the store (those of live writers stay)',
+      )
       .action(act(health, 'health')),
     'vellum health --json',
+    'vellum health --fix',
   );
   const b = program
     .command('backup')
@@ -588,14 +598,16 @@ function storeCommands(program: Command): void {
 }
 
 /**
- * The whole command tree. `writeErr` receives commander's own messages
- * (usage errors, help after an error); set before any subcommand is added,
- * since commander copies these settings to subcommands when they are created.
+ * The whole command tree of a run writing to `io`. `writeErr` receives
+ * commander's own messages (usage errors, help after an error); set before
+ * any subcommand is added, since commander copies these settings to
+ * subcommands when they are created.
  */
-export function buildProgram(version: string, writeErr: (text: string) => void): Command {
+export function buildProgram(version: string, io: Io, writeErr: (text: string) => void): Command {
+  const act = actions(io);
   const program = new Command('vellum')
     .exitOverride()
-    .configureOutput({ writeErr })
+    .configureOutput({ writeOut: (text) => io.out(text), writeErr })
     .description(
       'Local-first persistence on plain JSON files: tasks (.ap-state), external ids and store operations.',
     )
@@ -612,10 +624,10 @@ export function buildProgram(version: string, writeErr: (text: string) => void):
     .option('-q, --quiet', 'print nothing on success')
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)');
-  taskCommands(program);
-  entityCommands(program);
-  idCommands(program);
-  storeCommands(program);
+  taskCommands(program, act);
+  entityCommands(program, act);
+  idCommands(program, act);
+  storeCommands(program, act);
   example(
     program,
     'vellum tasks add "Write the README" --story 1',

@@ -13,7 +13,8 @@ const SILENT: Progress = { update: () => undefined, done: () => undefined };
  * `--json` or with `--quiet`.
  */
 export function progress(options: OutputOptions, title: string): Progress {
-  if (options.json || options.quiet || process.stderr.isTTY !== true) return SILENT;
+  const { io } = options;
+  if (options.json || options.quiet || !io.errIsTTY) return SILENT;
   const width = 24;
   let last = 0;
   const draw = (done: number, total: number | undefined, label = ''): void => {
@@ -24,17 +25,13 @@ export function progress(options: OutputOptions, title: string): Progress {
       total === undefined || total === 0
         ? `${done}`
         : `[${'#'.repeat(Math.round((done / total) * width)).padEnd(width, '.')}] ${Math.floor((done / total) * 100)}% ${done}/${total}`;
-    process.stderr.write(
-      `\r${pc.cyan(title)} ${bar} ${label}`
-        .slice(0, (process.stderr.columns || 80) - 1)
-        .padEnd((process.stderr.columns || 80) - 1),
+    io.err(
+      `\r${pc.cyan(title)} ${bar} ${label}`.slice(0, io.errColumns - 1).padEnd(io.errColumns - 1),
     );
   };
   return {
     update: draw,
     done: (summary) =>
-      process.stderr.write(
-        `\r${' '.repeat((process.stderr.columns || 80) - 1)}\r${summary === undefined ? '' : `${summary}\n`}`,
-      ),
+      io.err(`\r${' '.repeat(io.errColumns - 1)}\r${summary === undefined ? '' : `${summary}\n`}`),
   };
 }

@@ -2,36 +2,39 @@
 // colors, progress output, lock timeouts, and the quick-start tour.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withLock } from '@vellum/atomic-io';
 import { LOCK_NAME, MAPPING_FILE } from '@vellum/external-ids';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ANSI,
-  BIN,
-  cleanEnv,
-  CLI_DIR,
   describeRun,
   expectExit,
   expectHumanError,
   expectJsonError,
   expectOk,
   expectSameStore,
-  mapLimit,
   okJson,
   parseJson,
   removeTempRoots,
   run,
-  runInTerminal,
   seeded,
   snapshot,
-  spawnCollect,
   SUITE_TIMEOUT_MS,
   tempRoot,
   vellumIn,
   writeLines,
 } from './helpers.js';
+import {
+  BIN,
+  cleanEnv,
+  CLI_DIR,
+  runInTerminal,
+  spawnCollect,
+  spawnVellum,
+  spawnVellumIn,
+} from './spawn.js';
 
 afterAll(removeTempRoots);
 
@@ -119,7 +122,8 @@ describe.concurrent('the vellum CLI', { timeout: SUITE_TIMEOUT_MS }, () => {
     // "not acquired after <waited> ms": 1.5 s or a little more, not the stores' default 10 s
     const WAITED_THE_TIMEOUT = /after (1[5-9]\d\d|[2-9]\d\d\d) ms/;
     const root = await tempRoot('lock');
-    const v = vellumIn(root);
+    // child processes: the lock is held by another process (this one)
+    const v = spawnVellumIn(root);
     expectExit(await v('tasks', 'add', 'Before', '--story', '1', '-q'), 0);
     expectExit(await v('ids', 'map', 'TASK-001-001', 'jira', '-q'), 0);
     const before = await snapshot(root);
@@ -167,16 +171,37 @@ describe.concurrent('the vellum CLI', { timeout: SUITE_TIMEOUT_MS }, () => {
     ).toBe('TASK-001-002');
   });
 
+  it('the bin exits with each class of code: 1 failure, 2 usage, 3 not found, 5 corruption', async () => {
+    // one command per class through the real binary (exit 0 and 4: the tests around this one)
+    const { root } = await seeded('exit-classes');
+    const v = spawnVellumIn(root);
+    const [failure, usage, notFound] = await Promise.all([
+      v('export', join(root, 'seed.jsonl', 'store.tar.gz')),
+      v('tasks', 'update', 'TASK-001-001', '--patch', 'null'),
+      v('tasks', 'get', 'TASK-404-404', '--json'),
+    ]);
+    expectHumanError(failure, 1, 'VELLUM_FAILED');
+    expect(expectHumanError(usage, 2, 'VELLUM_USAGE').stderr).toContain(
+      '--patch must be a JSON object',
+    );
+    expectJsonError(notFound, 3, 'VELLUM_NOT_FOUND');
+    await writeFile(join(root, '.ap-state', 'tasks', 'active', 'TASK-001-002.json'), '{"id": ');
+    const corrupt = await v('health', '--json');
+    expectExit(corrupt, 5);
+    expect(parseJson<{ status: string }>(corrupt).status).toBe('failing');
+  });
+
   it('has every command of the issue, and every command’s --help (groups too) shows an example', async () => {
     // The tree is discovered from the help texts, so commands added later are checked too.
-    const top = expectOk(await run(['--help']));
+    // the bin's own --help, then the tree in this process
+    const top = expectOk(await spawnVellum(['--help']));
     const groups = commandsIn(top.stdout);
     expect(groups).toEqual(expect.arrayContaining(Object.keys(TREE)));
     expect(top.stdout).toMatch(/^Examples?:\n {2}\$ vellum /m);
     for (const option of ['--root <dir>', '--json', '-q, --quiet'])
       expect(top.stdout).toContain(option);
 
-    const groupHelps = await mapLimit(groups, 4, (group) => run([group, '--help']));
+    const groupHelps = await Promise.all(groups.map((group) => run([group, '--help'])));
     const leaves: string[][] = [];
     for (const [i, group] of groups.entries()) {
       const help = expectOk(groupHelps[i] ?? top);
@@ -193,7 +218,7 @@ describe.concurrent('the vellum CLI', { timeout: SUITE_TIMEOUT_MS }, () => {
       Object.values(TREE).reduce((n, subs) => n + Math.max(subs.length, 1), 0),
     );
 
-    const helps = await mapLimit(leaves, 4, (path) => run([...path, '--help']));
+    const helps = await Promise.all(leaves.map((path) => run([...path, '--help'])));
     for (const [i, path] of leaves.entries()) {
       const help = expectOk(helps[i] ?? top);
       const name = `vellum ${path.join(' ')}`;
@@ -205,7 +230,7 @@ describe.concurrent('the vellum CLI', { timeout: SUITE_TIMEOUT_MS }, () => {
   });
 
   it('--version prints the package version', async () => {
-    expect(expectOk(await run(['--version'])).stdout).toBe(`${version}\n`);
+    expect(expectOk(await spawnVellum(['--version'])).stdout).toBe(`${version}\n`);
   });
 
   it('usage errors exit 2, at the top and in every subcommand, as text or as JSON', async () => {
@@ -254,13 +279,11 @@ describe.concurrent('the vellum CLI', { timeout: SUITE_TIMEOUT_MS }, () => {
         /--progress must be a whole number/,
       ],
     ];
-    const runs = await mapLimit(
+    const runs = await Promise.all(
       cases.flatMap(([args]) => [
-        ['--root', root, ...args],
-        ['--root', root, '--json', ...args],
+        run(['--root', root, ...args]),
+        run(['--root', root, '--json', ...args]),
       ]),
-      4,
-      (args) => run(args),
     );
     for (const [i, [, message]] of cases.entries()) {
       const [human, json] = [runs[2 * i], runs[2 * i + 1]];
@@ -301,8 +324,10 @@ describe.concurrent('the vellum CLI', { timeout: SUITE_TIMEOUT_MS }, () => {
       ['migrate', 'status'],
       ['ids', 'map', 'TASK-001-001', 'jira'],
     ];
-    const runs = await mapLimit(reads, 4, (args) =>
-      run(['--root', root, ...args, ...(args[0] === 'tasks' ? ['--json'] : [])]),
+    const runs = await Promise.all(
+      reads.map((args) =>
+        run(['--root', root, ...args, ...(args[0] === 'tasks' ? ['--json'] : [])]),
+      ),
     );
     for (const [i, result] of runs.entries()) {
       const message =
@@ -391,9 +416,10 @@ describe.concurrent('the vellum CLI', { timeout: SUITE_TIMEOUT_MS }, () => {
 
   it('colors: only when asked for, never with NO_COLOR=1, never in --json', async () => {
     const root = await tempRoot('colors');
-    const plain = vellumIn(root);
-    const forced = vellumIn(root, { env: { FORCE_COLOR: '1' } });
-    const refused = vellumIn(root, { env: { FORCE_COLOR: '1', NO_COLOR: '1' } });
+    // child processes: colors are decided from the environment a process starts with
+    const plain = spawnVellumIn(root);
+    const forced = spawnVellumIn(root, { env: { FORCE_COLOR: '1' } });
+    const refused = spawnVellumIn(root, { env: { FORCE_COLOR: '1', NO_COLOR: '1' } });
 
     // a pipe gets no colors by default
     const piped = expectOk(await plain('tasks', 'add', 'Colors', '--story', '1'));

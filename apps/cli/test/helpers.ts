@@ -1,30 +1,22 @@
-// Helpers for the end-to-end tests: they run the BUILT binary (dist/bin.js) as a child
-// process, exactly as a user or a script would, in throwaway project roots.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// Helpers for the CLI's tests. Most run the command tree in this process
+// (`runCli` from src/main.ts, its output captured, its exit code returned):
+// a spawned `node dist/bin.js` costs 0.2-0.5 s of CPU before the command even
+// starts. spawn.ts runs the built binary for the few end-to-end tests.
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import type { Io } from '../src/io.js';
+import { runCli } from '../src/main.js';
 
 /**
  * Per-test timeout of the suites (vitest.config.ts says 60 s): a test is a chain of
- * CLI runs of ~0.5 s of CPU each, and on a shared 2-core machine a chain of 25 of
- * them can take minutes.
+ * CLI runs, and the spawned ones take ~0.5 s of CPU each on a shared 2-core machine.
  */
 export const SUITE_TIMEOUT_MS = 240_000;
 
-/** apps/cli/ */
-export const CLI_DIR = fileURLToPath(new URL('..', import.meta.url));
-/** The built binary; the package's `test` task depends on its `build`. */
-export const BIN = join(CLI_DIR, 'dist', 'bin.js');
-
-if (!existsSync(BIN)) {
-  throw new Error(
-    `${BIN} is missing: build first (npx -y pnpm@10.34.9 turbo run build --filter=@vellum/cli...)`,
-  );
-}
+/** The version the in-process runs report (the binary reads package.json). */
+export const TEST_VERSION = '0.0.0-test';
 
 export interface RunResult {
   /** The arguments after `vellum`, for messages. */
@@ -37,74 +29,31 @@ export interface RunResult {
   ms: number;
 }
 
-export interface RunOptions {
-  /** Added to (or, with `undefined`, removed from) the clean environment. */
-  env?: Record<string, string | undefined>;
-  cwd?: string;
-  /** Kill the child after this long (default 45 s). */
-  timeoutMs?: number;
-}
-
-/** Variables that change the CLI's look; every run starts without them. */
-const STRIPPED = ['FORCE_COLOR', 'NO_COLOR', 'CI', 'INIT_CWD', 'NODE_OPTIONS'];
-
-/** The environment the children get: the test's own, minus color switches, plus `extra`. */
-export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of STRIPPED) delete env[name];
-  for (const [name, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[name];
-    else env[name] = value;
-  }
-  return env;
-}
-
-/** Children still running: killed by `removeTempRoots` (a timed-out test leaves some). */
-const running = new Set<ChildProcess>();
-
-/** Spawns `file args` and collects everything it prints (async: concurrent tests overlap). */
-export function spawnCollect(
-  file: string,
-  args: readonly string[],
-  shown: readonly string[],
-  options: RunOptions = {},
-): Promise<RunResult> {
+/**
+ * Runs `vellum ...args` in this process: stdout and stderr captured, never a
+ * terminal (no progress bars), colors as picocolors decided for this process
+ * (vitest.config.ts sets NO_COLOR).
+ */
+export async function run(args: readonly string[]): Promise<RunResult> {
   const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      cwd: options.cwd ?? tmpdir(),
-      env: cleanEnv(options.env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 45_000);
-    child.on('error', (error) => {
-      running.delete(child);
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      running.delete(child);
-      clearTimeout(timer);
-      resolve({ args: shown, code, signal, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-}
-
-/** Runs `vellum ...args` (no implicit --root). */
-export function run(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return spawnCollect(process.execPath, [BIN, ...args], args, options);
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    out: (text) => (stdout += text),
+    err: (text) => (stderr += text),
+    errIsTTY: false,
+    errColumns: 80,
+    muteWarnings: () => undefined,
+  };
+  const code = await runCli(args, io, TEST_VERSION);
+  return { args, code, signal: null, stdout, stderr, ms: Date.now() - started };
 }
 
 export type Vellum = (...args: string[]) => Promise<RunResult>;
 
-/** `vellum --root <root> ...args`, bound to one project root. */
-export function vellumIn(root: string, options: RunOptions = {}): Vellum {
-  return (...args) => run(['--root', root, ...args], options);
+/** `vellum --root <root> ...args` in this process, bound to one project root. */
+export function vellumIn(root: string): Vellum {
+  return (...args) => run(['--root', root, ...args]);
 }
 
 /** A readable account of a run, for assertion messages. */
@@ -198,17 +147,15 @@ export async function tempRoot(label = 'root'): Promise<string> {
   return dir;
 }
 
+/** Run by `removeTempRoots` first (spawn.ts kills the children a timed-out test left). */
+const beforeRemoving: (() => Promise<void>)[] = [];
+
+export function beforeRemovingRoots(cleanup: () => Promise<void>): void {
+  beforeRemoving.push(cleanup);
+}
+
 export async function removeTempRoots(): Promise<void> {
-  // A child left by a timed-out test would recreate files in a root being removed.
-  await Promise.all(
-    [...running].map(
-      (child) =>
-        new Promise((resolve) => {
-          child.once('close', resolve);
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
+  for (const cleanup of beforeRemoving) await cleanup();
   if (process.env.VELLUM_KEEP_TEST_ROOTS !== undefined) return;
   await Promise.all(roots.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 }
@@ -285,24 +232,6 @@ export async function mapLimit<T, R>(
 // eslint-disable-next-line no-control-regex
 export const ANSI = /\x1b\[[0-9;]*[A-Za-z]/;
 
-const shellQuote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
-
-/**
- * Runs `vellum ...args` with a pseudo-terminal as stdout and stderr (util-linux
- * `script`), as when a person types the command. Returns the terminal transcript
- * in `stdout` (stdout and stderr together; `\r\n` line ends).
- */
-export function runInTerminal(
-  args: readonly string[],
-  options: RunOptions = {},
-): Promise<RunResult> {
-  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
-  return spawnCollect('script', ['-qefc', command, '/dev/null'], args, {
-    ...options,
-    env: { TERM: 'xterm-256color', COLUMNS: '100', LINES: '40', ...options.env },
-  });
-}
-
 /** The month folder spec 000 files completed documents under (UTC, as the store does). */
 export function monthOf(iso: string): string {
   return iso.slice(0, 7);
@@ -348,7 +277,7 @@ export function storyTasks(count: number): Record<string, unknown>[] {
   }));
 }
 
-/** A fresh root holding `tasks` (default the seed tasks), written by one `vellum tasks batch` (one spawn). */
+/** A fresh root holding `tasks` (default the seed tasks), written by one `vellum tasks batch`. */
 export async function seeded(
   label: string,
   tasks: readonly unknown[] = SEED_TASKS,

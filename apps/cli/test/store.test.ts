@@ -18,6 +18,7 @@ import {
   tempRoot,
   vellumIn,
 } from './helpers.js';
+import { spawnVellumIn } from './spawn.js';
 
 afterAll(removeTempRoots);
 
@@ -35,7 +36,7 @@ interface JournalReport {
 interface HealthReport {
   status: 'ok' | 'degraded' | 'failing';
   checkedAt: string;
-  issues: { code: string; severity: string; message: string; path?: string }[];
+  issues: { code: string; severity: string; message: string; path?: string; fix?: string }[];
   checks: Record<string, string>;
 }
 
@@ -251,8 +252,44 @@ describe.concurrent('store operations', { timeout: SUITE_TIMEOUT_MS }, () => {
     ).toMatchObject({ id: 'TASK-001-002', content: 'Build the login form' });
   });
 
+  it('temp files of a killed writer: opening the store removes those it owns, health --fix the others; health then reports none', async () => {
+    const { root, v } = await seeded('temp-files');
+    // Above Linux's largest pid (2^22): never a live process.
+    const tempIn = (dir: string, name: string): string =>
+      join(root, '.ap-state', dir, `.${name}.vellum-tmp-4194305-0123456789ab`);
+    const nextToIndex = tempIn('tasks/index', 'by-status.json');
+    await writeFile(nextToIndex, '{"pending": [');
+    const cleaned = okJson<HealthReport>(await v('health', '--json'));
+    expect(existsSync(nextToIndex)).toBe(false);
+    expect(cleaned.issues.filter((i) => i.code === 'temp_orphan')).toEqual([]);
+
+    // where no open looks: reported, with the command that removes it
+    const elsewhere = tempIn('metrics', '2026-01-05.jsonl');
+    await writeFile(elsewhere, '{"op":');
+    const degraded = expectOk(await v('health'));
+    expect(degraded.stdout).toMatch(/^degraded /);
+    expect(degraded.stdout).toContain('temp_orphan');
+    expect(degraded.stdout).toContain('`vellum health --fix`');
+    // the way out is named in CLI terms, never as a library call such as cleanupTempFiles()
+    expect(degraded.stdout).not.toMatch(/\w\(\)/);
+    const hinted = okJson<HealthReport>(await v('health', '--json'));
+    expect(hinted.issues).toContainEqual(
+      expect.objectContaining({ code: 'temp_orphan', path: elsewhere, fix: 'vellum health --fix' }),
+    );
+    const fixed = okJson<HealthReport & { removed: string[] }>(
+      await v('health', '--fix', '--json'),
+    );
+    expect(fixed.removed).toEqual([elsewhere]);
+    expect(existsSync(elsewhere)).toBe(false);
+    expect(fixed.issues.filter((i) => i.code === 'temp_orphan')).toEqual([]);
+    expect(okJson<HealthReport>(await v('health', '--json')).status).toBe(cleaned.status);
+    expect(expectOk(await v('health', '--fix')).stdout).toMatch(/^removed no temp files\n/);
+  });
+
   it('a corrupt file met by another command: the command still works, the --json output stays clean', async () => {
-    const { root, v } = await seeded('warnings');
+    const { root } = await seeded('warnings');
+    // a child process: the warnings are the process's, printed by the bin
+    const v = spawnVellumIn(root);
     const file = join(root, '.ap-state', 'tasks', 'active', 'TASK-001-001.json');
     await writeFile(file, '{"id": ');
     const listed = okJson<{ total: number }>(await v('tasks', 'list', '--json'));

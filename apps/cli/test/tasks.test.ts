@@ -25,6 +25,7 @@ import {
   type RunResult,
   type Vellum,
 } from './helpers.js';
+import { spawnVellumIn } from './spawn.js';
 
 interface Task {
   id: string;
@@ -56,7 +57,7 @@ const MISSING = 'TASK-404-404';
 type Refusal = [string[], number, string, string];
 
 /**
- * Runs each refused command once (a spawn costs 0.2-0.5 s of CPU), every other
+ * Runs each refused command once, every other
  * one with --json, checks its exit code and error, and that the store is
  * byte-identical afterwards.
  */
@@ -566,6 +567,42 @@ describe.concurrent('vellum tasks', { timeout: SUITE_TIMEOUT_MS }, () => {
     ]);
   });
 
+  it('a --patch that is no object, or that breaks metadata, and a filter outside the schema exit 2; the store stays byte-identical', async () => {
+    const { root, v } = await seeded('tasks-bad-patch');
+    const update = (patch: string): string[] => [
+      'tasks',
+      'update',
+      'TASK-001-001',
+      '--patch',
+      patch,
+    ];
+    await expectRefusals(root, v, [
+      // the merge patch would replace metadata (created_at, story_id, persona lost)
+      [update('{"metadata":"s"}'), 2, 'VELLUM_VALIDATION', 'metadata'],
+      [update('{"metadata":5}'), 2, 'VELLUM_VALIDATION', 'metadata'],
+      [update('{"metadata":null}'), 2, 'VELLUM_VALIDATION', 'metadata'],
+      // not a merge patch at all: refused before the store is opened
+      [update('null'), 2, 'VELLUM_USAGE', '--patch must be a JSON object'],
+      [update('"str"'), 2, 'VELLUM_USAGE', '--patch must be a JSON object'],
+      [update('[1]'), 2, 'VELLUM_USAGE', '--patch must be a JSON object'],
+      // a filter no task can match is a mistake, not an empty list: the allowed values are named
+      [
+        ['tasks', 'list', '--status', 'nope'],
+        2,
+        'VELLUM_VALIDATION',
+        'pending, in_progress, completed, blocked',
+      ],
+      [['tasks', 'list', '--priority', 'high,urgent'], 2, 'VELLUM_VALIDATION', '"urgent"'],
+    ]);
+    // the task is still whole, and still found by its story
+    expect(okJson<Task>(await v('tasks', 'get', 'TASK-001-001', '--json'))).toMatchObject({
+      metadata: SEED_TASKS[0].metadata,
+    });
+    expect(
+      okJson<Page<Task>>(await v('tasks', 'list', '--story', 'STORY-001', '--json')).total,
+    ).toBe(2);
+  });
+
   it('bad batch files, and bad input to the other stores, exit 2; the store stays byte-identical', async () => {
     const { root, v } = await seeded('tasks-bad-batch');
     await useEveryCollection(v);
@@ -659,9 +696,10 @@ describe.concurrent('vellum tasks', { timeout: SUITE_TIMEOUT_MS }, () => {
     expect(existsSync(join(root, '..', 'escape.json'))).toBe(false);
   });
 
-  it('8 concurrent `tasks add` of one story get 8 distinct ids and consistent indexes', async () => {
+  it('8 concurrent `tasks add` processes of one story get 8 distinct ids and consistent indexes', async () => {
     const root = await tempRoot('tasks-concurrent');
-    const v = vellumIn(root);
+    // separate processes: the guarantee is across processes
+    const v = spawnVellumIn(root);
     const results: RunResult[] = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
         v(

@@ -251,8 +251,22 @@ export class Migrator {
     return previous;
   }
 
+  /** @throws {MigrationPlanError} `to` is unknown or on the wrong side of `from`. */
+  #route(
+    direction: Direction,
+    from: Version,
+    to: Version | number | undefined,
+  ): { to: Version; steps: Step[] } {
+    const target = this.#target(direction, from, to);
+    return { to: target, steps: this.registry.path(from, target) };
+  }
+
   async #run(direction: Direction, options: RunOptions): Promise<MigrationReport> {
     if (options.dryRun === true) return this.#dryRun(direction, options);
+    // A plan refused before anything is created: taking the lock makes the migrations folder.
+    // With an interrupted step, the version is only known after recovery, under the lock.
+    if ((await readMarker(this.root)) === null)
+      this.#route(direction, await this.#assertSupported(), options.to);
     return this.#locked(async () => {
       // Newer code's interrupted step is not ours to settle: refuse first.
       await this.#assertSupported();
@@ -261,8 +275,7 @@ export class Migrator {
       await cleanupTempFiles(this.root);
       await cleanupTempFiles(migrationsDir(this.root));
       const from = await this.#assertSupported();
-      const to = this.#target(direction, from, options.to);
-      const steps = this.registry.path(from, to);
+      const { to, steps } = this.#route(direction, from, options.to);
       const report: MigrationReport = {
         dryRun: false,
         direction,

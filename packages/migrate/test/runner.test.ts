@@ -471,6 +471,19 @@ describe('versions the code does not support', () => {
     expect((await migrator.up({ to: '1.0' })).steps).toEqual([]);
   });
 
+  it('a refused plan creates nothing: no migrations folder, no lock, the store byte-identical', async () => {
+    const root = await freshDir();
+    await writeStoreVersion(root, '2');
+    const before = await snapshotTree(root);
+    const migrator = await Migrator.open(options(root, { backup: async () => 'none' }));
+    await expect(migrator.down({ to: 999 })).rejects.toBeInstanceOf(MigrationPlanError);
+    await expect(migrator.up({ to: 1 })).rejects.toBeInstanceOf(MigrationPlanError);
+    await expect(migrator.up({ to: 7 })).rejects.toBeInstanceOf(MigrationPlanError);
+    await expect(migrator.up({ to: 'x' })).rejects.toBeInstanceOf(MigrationPlanError);
+    expect(await exists(join(root, '.vellum', 'migrations'))).toBe(false);
+    expect(await snapshotTree(root)).toEqual(before);
+  });
+
   it('a migration naming a collection the store does not have is refused at open', async () => {
     const root = await freshDir();
     await expect(

@@ -1,5 +1,11 @@
-import { join, resolve } from 'node:path';
-import { CorruptFileError, ensureDir, readJson, type StandardSchemaV1 } from '@vellum/atomic-io';
+import { dirname, join, resolve } from 'node:path';
+import {
+  cleanupTempFiles,
+  CorruptFileError,
+  ensureDir,
+  readJson,
+  type StandardSchemaV1,
+} from '@vellum/atomic-io';
 import { Collection, type IndexReport, type OpenReport, type WriteMode } from '@vellum/collection';
 import { checkStoreVersion, defineMigrations, writeStoreVersion } from '@vellum/migrate';
 import {
@@ -127,14 +133,15 @@ export class TaskStore {
         ? {}
         : { journalRetention: options.journalRetention }),
     });
-    this.#collections = new LazyCollections<TaskStoreDocuments>((name) =>
-      Collection.open({
+    this.#collections = new LazyCollections<TaskStoreDocuments>(async (name) => {
+      await this.#cleanIndexFolders(name);
+      return Collection.open({
         ...(this.#setup[name] as CollectionSetup<TaskStoreDocuments[typeof name]>),
         root,
         name,
         schema: SCHEMAS[name],
-      }),
-    );
+      });
+    });
     const lazy =
       <K extends TaskStoreCollectionName>(name: K) =>
       () =>
@@ -158,7 +165,25 @@ export class TaskStore {
     // A store written by newer code, or with a migration half done, is not opened.
     const version = await checkStoreVersion(root, TASK_STORE_MIGRATIONS, { versionIfMissing: 1 });
     if (version.versionFile === 'missing') await writeStoreVersion(root, version.current);
+    // The version file's, from a writer killed mid-write.
+    await cleanupTempFiles(root);
     return new TaskStore(root, options);
+  }
+
+  /**
+   * Removes the temp files killed writers left next to a collection's index
+   * files: its open cleans its document folders, not these, and nothing else
+   * would (`vellum health` then reports them for good). Only those of dead
+   * processes, or older than an hour, go.
+   */
+  async #cleanIndexFolders(name: TaskStoreCollectionName): Promise<void> {
+    const indexes = Object.values(this.#setup[name].indexes ?? {}) as { file?: string }[];
+    const folders = new Set(
+      indexes.flatMap((index) =>
+        index.file === undefined ? [] : [dirname(join(this.root, index.file))],
+      ),
+    );
+    for (const folder of folders) await cleanupTempFiles(folder);
   }
 
   /**
@@ -258,7 +283,10 @@ export class TaskStore {
 
   /** Materializes the pending changes of every collection opened so far. */
   async flush(): Promise<void> {
-    for (const collection of this.#collections.opened.values()) await collection.flush();
+    for (const [name, collection] of this.#collections.opened) {
+      await collection.flush();
+      await this.#cleanIndexFolders(name);
+    }
   }
 
   /**

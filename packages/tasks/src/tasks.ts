@@ -8,11 +8,12 @@ import {
   type Collection,
   type Page,
   type TransactionView,
+  type ValidationIssue,
 } from '@vellum/collection';
 import { DEFAULT_POLICIES, MemoryCache, bindToCollection } from '@vellum/cache';
 import { AlreadyExistsError } from './errors.js';
 import { applyLinks, assertNoCycle, isReady, TaskDrafts } from './relationships.js';
-import { TASK_ID, Task, type TaskPriority, type TaskStatus } from './schemas.js';
+import { TASK_ID, Task, TaskPriority, TaskStatus } from './schemas.js';
 import { nextSubtaskId, nextTaskId, normalizeStory, parseTaskId } from './task-ids.js';
 import type { z } from 'zod';
 
@@ -179,6 +180,8 @@ export class Tasks {
    */
   async list(filter: TaskFilter = {}): Promise<Page<Task>> {
     if (filter.fields !== undefined) assertTaskFields(filter.fields);
+    assertAllowed('status', filter.status, TaskStatus.options);
+    assertAllowed('priority', filter.priority, TaskPriority.options);
     const where: Record<string, string | { in: readonly string[] }> = {};
     if (filter.status !== undefined) where.status = asCondition(filter.status);
     if (filter.priority !== undefined) where.priority = asCondition(filter.priority);
@@ -219,6 +222,7 @@ export class Tasks {
     options: { expectedRevision?: number } = {},
   ): Promise<Task> {
     assertTaskId(id);
+    assertPatchObject(patch, `task ${id}`);
     if ('id' in patch && patch.id !== id) {
       throw new ValidationError(`task ${id}`, [{ path: ['id'], message: 'the id cannot change' }]);
     }
@@ -233,11 +237,7 @@ export class Tasks {
       ) {
         throw new ConflictError(id, options.expectedRevision, view.revision(id));
       }
-      const merged = mergePatch(current, patch) as Task;
-      const next = {
-        ...merged,
-        metadata: { ...merged.metadata, updated_at: this.#now().toISOString() },
-      };
+      const next = patchTask(current, patch, this.#now(), `task ${id}`);
       updated = next;
       return this.#linked(view, [[next, current]]);
     });
@@ -337,32 +337,13 @@ export class Tasks {
         const whole = Task.safeParse(value);
         let next: Task;
         if (whole.success) next = whole.data;
-        else if (current !== undefined) {
-          // A patch is a change like `update`: it moves updated_at too.
-          const patched = mergePatch(current, value) as Task;
-          next = {
-            ...patched,
-            metadata: { ...patched.metadata, updated_at: this.#now().toISOString() },
-          };
-        } else {
-          throw new ValidationError(
-            `batch line ${line}`,
-            whole.error.issues.map((issue) => ({
-              path: issue.path.map((p) => (typeof p === 'number' ? p : String(p))),
-              message: issue.message,
-            })),
-          );
-        }
+        // A patch is a change like `update`: it moves updated_at too.
+        else if (current !== undefined)
+          next = patchTask(current, value, this.#now(), `batch line ${line}`);
+        else throw new ValidationError(`batch line ${line}`, issuesOf(whole.error));
         const checked = Task.safeParse(next);
-        if (!checked.success) {
-          throw new ValidationError(
-            `batch line ${line}`,
-            checked.error.issues.map((issue) => ({
-              path: issue.path.map((p) => (typeof p === 'number' ? p : String(p))),
-              message: issue.message,
-            })),
-          );
-        }
+        if (!checked.success)
+          throw new ValidationError(`batch line ${line}`, issuesOf(checked.error));
         (current === undefined ? created : updated).push(id);
         changes.push([checked.data, current]);
         seen.set(id, checked.data);
@@ -370,6 +351,60 @@ export class Tasks {
       return this.#linked(view, linkOrder(changes));
     });
     return { written: results.length, created, updated };
+  }
+}
+
+/** Zod's issues in the shape `ValidationError` carries. */
+function issuesOf(error: z.ZodError): ValidationIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map((p) => (typeof p === 'number' ? p : String(p))),
+    message: issue.message,
+  }));
+}
+
+/** @throws {ValidationError} `patch` is not a JSON object (`null`, a string, an array...). */
+function assertPatchObject(patch: unknown, subject: string): asserts patch is object {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+    throw new ValidationError(subject, [
+      { path: [], message: `the patch must be a JSON object, got ${JSON.stringify(patch)}` },
+    ]);
+  }
+}
+
+/**
+ * The task a merge patch makes of `current`, checked against the schema
+ * before `updated_at` is stamped: stamping spreads `metadata`, which would
+ * turn a patched `"s"` into `{"0": "s"}` and a removed one into a new one,
+ * and the task would leave its indexes with no error.
+ * @throws {ValidationError} naming the member the patch breaks.
+ */
+function patchTask(current: Task, patch: unknown, now: Date, subject: string): Task {
+  assertPatchObject(patch, subject);
+  const merged = mergePatch(current, patch) as Task;
+  const checked = Task.safeParse(merged);
+  if (!checked.success) throw new ValidationError(subject, issuesOf(checked.error));
+  return { ...merged, metadata: { ...merged.metadata, updated_at: now.toISOString() } };
+}
+
+/**
+ * An enum filter must name values of the schema's enum: one that does not
+ * would select nothing, and look like an empty store.
+ * @throws {ValidationError} naming the values and the allowed ones.
+ */
+function assertAllowed(
+  member: string,
+  value: string | readonly string[] | undefined,
+  allowed: readonly string[],
+): void {
+  if (value === undefined) return;
+  const unknown = (typeof value === 'string' ? [value] : value).filter((v) => !allowed.includes(v));
+  if (unknown.length > 0) {
+    throw new ValidationError('task filter', [
+      {
+        path: [member],
+        message: `${unknown.map((v) => JSON.stringify(v)).join(', ')} is not a ${member} (${allowed.join(', ')})`,
+      },
+    ]);
   }
 }
 

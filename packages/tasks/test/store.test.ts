@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { withLock } from '@vellum/atomic-io';
 import { CollectionClosedError } from '@vellum/collection';
 import { describe, expect, it } from 'vitest';
@@ -132,6 +132,32 @@ describe('metrics', () => {
     await kept.close();
     const lines = (await readFile(metricsFile(root), 'utf8')).trimEnd().split('\n');
     expect(lines.map((l) => (JSON.parse(l) as { operation: string }).operation)).toContain('get');
+  });
+});
+
+describe('temp files of killed writers', () => {
+  // Above Linux's largest pid (2^22): never a live process.
+  const DEAD_PID = 4_194_305;
+  const tempOf = (file: string): string =>
+    join(dirname(file), `.${basename(file)}.vellum-tmp-${DEAD_PID}-0123456789ab`);
+
+  it('opening a collection and flushing remove those in the folders of its index files and in the root', async () => {
+    const root = await freshDir();
+    const first = await open(root, clock);
+    await first.tasks.create({ story: 1, content: 'x' });
+    await first.close();
+    const byStatus = join(root, 'tasks', 'index', 'by-status.json');
+    const leftovers = [tempOf(byStatus), tempOf(join(root, 'version'))];
+    for (const file of leftovers) await writeFile(file, '{"pending": [');
+    const store = await open(root, clock);
+    await store.tasks.collection();
+    for (const file of leftovers) expect(existsSync(file), file).toBe(false);
+    // one left while the store is open goes at the next flush
+    const late = tempOf(join(root, 'tasks', 'index', 'by-story.json'));
+    await writeFile(late, '{');
+    await store.flush();
+    expect(existsSync(late)).toBe(false);
+    expect(JSON.parse(await readFile(byStatus, 'utf8'))).toEqual({ pending: ['TASK-001-001'] });
   });
 });
 

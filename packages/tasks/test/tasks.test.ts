@@ -235,6 +235,68 @@ describe('tasks', () => {
   });
 });
 
+describe('a merge patch is checked as the document it makes', () => {
+  it('refuses a patch that replaces metadata with a non-object or removes it; nothing written, the task stays indexed', async () => {
+    const root = await fixtureCopy();
+    const store = await open(root, clock);
+    await store.collections();
+    await store.flush();
+    const before = await contents(root);
+    const task = await store.tasks.require('TASK-001-002');
+    for (const metadata of ['s', 5, null, [1], true]) {
+      const error = (await store.tasks
+        .update('TASK-001-002', { metadata } as never)
+        .catch((e: unknown) => e)) as ValidationError;
+      expect(error, JSON.stringify(metadata)).toBeInstanceOf(ValidationError);
+      expect(error.issues.map((issue) => issue.path)).toContainEqual(['metadata']);
+      expect(error.message).toContain('metadata');
+    }
+    // the same patch in a batch line is refused the same way, naming the line
+    const file = join(root, '..', 'patches.jsonl');
+    await writeFile(file, `${JSON.stringify({ id: 'TASK-001-002', metadata: 's' })}\n`);
+    const batch = (await store.tasks.batchUpdate(file).catch((e: unknown) => e)) as ValidationError;
+    expect(batch).toBeInstanceOf(ValidationError);
+    expect(batch.message).toContain('batch line 1');
+    expect(batch.issues.map((issue) => issue.path)).toContainEqual(['metadata']);
+    await store.flush();
+    expect(await contents(root)).toEqual(before);
+    expect(await store.tasks.require('TASK-001-002')).toEqual(task);
+    expect(
+      (await store.tasks.list({ story: task.metadata.story_id })).items.map((t) => t.id),
+    ).toContain('TASK-001-002');
+  });
+
+  it('refuses a patch that is not an object with a ValidationError, not a TypeError', async () => {
+    const root = await fixtureCopy();
+    const store = await open(root, clock);
+    for (const patch of [null, 'str', 5, ['status']]) {
+      const error = (await store.tasks
+        .update('TASK-001-002', patch as never)
+        .catch((e: unknown) => e)) as ValidationError;
+      expect(error, JSON.stringify(patch)).toBeInstanceOf(ValidationError);
+      expect(error.message).toMatch(/patch must be a JSON object/);
+    }
+  });
+
+  it('an enum filter outside the schema is a ValidationError naming the allowed values', async () => {
+    const store = await open(await freshDir(), clock);
+    const status = (await store.tasks
+      .list({ status: 'nope' as 'pending' })
+      .catch((e: unknown) => e)) as ValidationError;
+    expect(status).toBeInstanceOf(ValidationError);
+    expect(status.issues.map((issue) => issue.path)).toEqual([['status']]);
+    expect(status.message).toContain('"nope"');
+    expect(status.message).toContain('pending, in_progress, completed, blocked');
+    const asked: string[] = ['high', 'urgent'];
+    const priority = (await store.tasks
+      .list({ priority: asked as 'high'[] })
+      .catch((e: unknown) => e)) as ValidationError;
+    expect(priority).toBeInstanceOf(ValidationError);
+    expect(priority.message).toContain('"urgent"');
+    expect(priority.message).toContain('high, medium, low');
+  });
+});
+
 describe('batch_update_tasks', () => {
   it('applies a JSONL file of updates as one transaction', async () => {
     const root = await fixtureCopy();

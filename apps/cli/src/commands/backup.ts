@@ -1,5 +1,8 @@
+import { rm, rmdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import pc from 'picocolors';
-import type { BackupLocation, BackupProgress, RestoreTarget } from '@vellum/backup';
+import type { BackupLocation, BackupProgress, CreatedBackup, RestoreTarget } from '@vellum/backup';
+import type { TaskStore } from '@vellum/tasks';
 import type { Context } from '../context.js';
 import { CliError, emit } from '../output.js';
 import { progress } from '../progress.js';
@@ -34,17 +37,26 @@ async function pick(context: Context, id: string | undefined): Promise<string> {
   return newest.id;
 }
 
-export async function create(context: Context): Promise<void> {
+/** A backup of the open store, in `checkpoints/`. */
+async function takeBackup(
+  context: Context,
+  store: TaskStore,
+  onProgress?: (p: BackupProgress) => void,
+): Promise<CreatedBackup> {
   const { createBackup } = await import('@vellum/backup');
+  return createBackup({
+    root: store.root,
+    collections: await store.collections(),
+    kind: 'ap-state',
+    lockTimeout: context.lockTimeout,
+    ...(onProgress === undefined ? {} : { onProgress }),
+  });
+}
+
+export async function create(context: Context): Promise<void> {
   const shown = bar(context, 'backup');
-  const created = await withTaskStore(context, async (store) =>
-    createBackup({
-      root: store.root,
-      collections: await store.collections(),
-      kind: 'ap-state',
-      lockTimeout: context.lockTimeout,
-      onProgress: shown.onProgress,
-    }),
+  const created = await withTaskStore(context, (store) =>
+    takeBackup(context, store, shown.onProgress),
   );
   shown.done();
   const summary = {
@@ -182,22 +194,63 @@ export async function rotate(
   );
 }
 
+/**
+ * Where the archive goes, checked before anything is taken: a failed export
+ * must not leave a new backup behind.
+ * @throws {CliError} `VELLUM_USAGE` (exit 2): no name, or an existing directory.
+ */
+async function archiveTarget(file: string): Promise<string> {
+  if (file.trim() === '')
+    throw new CliError('VELLUM_USAGE', 'export needs the name of the .tar.gz file to write');
+  const target = resolve(file);
+  if ((await stat(target).catch(() => undefined))?.isDirectory() === true)
+    throw new CliError(
+      'VELLUM_USAGE',
+      `cannot export to ${target}: it is a directory; give the archive's file name, e.g. ${join(target, 'store.tar.gz')}`,
+      { path: target },
+    );
+  return target;
+}
+
 export async function exportArchive(
   context: Context,
   [file = '']: string[],
   options: Record<string, unknown>,
 ): Promise<void> {
   await requireTaskStore(context);
+  const target = await archiveTarget(file);
   const { exportBackup } = await import('@vellum/backup');
-  let id = options.id as string | undefined;
-  if (id === undefined) {
-    await create({ ...context, quiet: true, json: false });
-    id = await pick(context, undefined);
-  }
   const shown = bar(context, 'export');
-  const archive = await exportBackup(location(context), id, file, { onProgress: shown.onProgress });
+  const given = options.id as string | undefined;
+  const exported =
+    given === undefined
+      ? await withTaskStore(context, async (store) => {
+          const checkpoints = join(store.root, 'checkpoints');
+          const hadCheckpoints = await stat(checkpoints).then(
+            () => true,
+            () => false,
+          );
+          const created = await takeBackup(context, store);
+          try {
+            const archive = await exportBackup(location(context), created.id, target, {
+              onProgress: shown.onProgress,
+            });
+            return { id: created.id, ...archive };
+          } catch (error) {
+            // The backup was taken for this export only: a failed export leaves none behind.
+            await rm(created.path, { recursive: true, force: true });
+            if (!hadCheckpoints) await rmdir(checkpoints).catch(() => undefined);
+            throw error;
+          }
+        })
+      : {
+          id: given,
+          ...(await exportBackup(location(context), given, target, {
+            onProgress: shown.onProgress,
+          })),
+        };
   shown.done();
-  emit(context, { id, ...archive }, () => `${pc.green('exported')} backup ${id} to ${file}`);
+  emit(context, exported, () => `${pc.green('exported')} backup ${exported.id} to ${target}`);
 }
 
 export async function importArchive(context: Context, [file = '']: string[]): Promise<void> {

@@ -6,17 +6,30 @@ import { withTaskStore } from './open.js';
 
 const SEVERITY: Record<string, (text: string) => string> = { error: pc.red, warning: pc.yellow };
 
+/** The command that clears an issue, by issue code: the library's messages name no command. */
+const FIX: Record<string, string> = { temp_orphan: 'vellum health --fix' };
+
+/** An issue with the command that clears it, if there is one. */
+type ReportedIssue = HealthIssue & { fix?: string };
+
 /**
  * Runs every health check on the `.ap-state` store. Opening the store is
  * where damaged files are first met, so what opening did is reported too.
+ * `--fix` first removes the temp files killed writers left anywhere in the
+ * store (opening removes only those next to the files it writes).
  */
-export async function health(context: Context): Promise<void> {
+export async function health(
+  context: Context,
+  _args: string[],
+  options: Record<string, unknown>,
+): Promise<void> {
   const { checkHealth } = await import('@vellum/health');
   // What opening finds is reported below as issues: no separate warnings for it.
-  process.removeAllListeners('warning');
+  context.io.muteWarnings();
   const report = await withTaskStore(context, async (store) => {
     // Opening every collection first: what opening found is in `store.report` after.
     const collections = await store.collections();
+    const removed = options.fix === true ? await removeTempFiles(store.root) : undefined;
     const opened: HealthIssue[] = [];
     for (const [name, r] of Object.entries(store.report)) {
       for (const q of r.quarantined) {
@@ -44,13 +57,17 @@ export async function health(context: Context): Promise<void> {
       }
     }
     const checked = await checkHealth({ root: store.root, collections, backupDir: store.root });
-    const issues = [...opened, ...checked.issues];
+    const issues = [...opened, ...checked.issues].map((issue): ReportedIssue => {
+      const fix = FIX[issue.code];
+      return fix === undefined ? issue : { ...issue, fix };
+    });
     const status = opened.some((i) => i.severity === 'error') ? 'failing' : checked.status;
     const report: HealthSummary = {
       status,
       checkedAt: checked.checkedAt,
       issues,
       checks: Object.fromEntries(Object.entries(checked.checks).map(([k, v]) => [k, v.status])),
+      ...(removed === undefined ? {} : { removed }),
     };
     if (report.status === 'failing') {
       // Reported (and failed) while the store is open: a failing check records no metrics.
@@ -70,8 +87,19 @@ export async function health(context: Context): Promise<void> {
 interface HealthSummary {
   status: string;
   checkedAt: string;
-  issues: HealthIssue[];
+  issues: ReportedIssue[];
   checks: Record<string, string>;
+  /** With `--fix`: the temp files removed. */
+  removed?: string[];
+}
+
+/** Store folders nest a few levels (`checkpoints/<id>/tasks/active/`): deeper than any of them. */
+const STORE_DEPTH = 8;
+
+/** Removes the temp files of dead writers (or older than an hour) anywhere in the store. */
+async function removeTempFiles(root: string): Promise<string[]> {
+  const { cleanupTempFiles } = await import('@vellum/atomic-io');
+  return cleanupTempFiles(root, { depth: STORE_DEPTH });
 }
 
 function show(context: Context, report: HealthSummary): void {
@@ -83,8 +111,19 @@ function show(context: Context, report: HealthSummary): void {
           ? pc.yellow('degraded')
           : pc.red('FAILING');
     const lines = report.issues.map(
-      (i) => `  ${(SEVERITY[i.severity] ?? String)(i.severity.padEnd(7))} ${i.code}: ${i.message}`,
+      (i) =>
+        `  ${(SEVERITY[i.severity] ?? String)(i.severity.padEnd(7))} ${i.code}: ${i.message}${i.fix === undefined ? '' : pc.dim(` (run \`${i.fix}\`)`)}`,
     );
-    return [`${head} (${Object.keys(report.checks).length} checks)`, ...lines].join('\n');
+    const removed =
+      report.removed === undefined
+        ? []
+        : [
+            report.removed.length === 0
+              ? 'removed no temp files'
+              : `${pc.green('removed')} ${report.removed.length} temp file(s): ${report.removed.join(', ')}`,
+          ];
+    return [...removed, `${head} (${Object.keys(report.checks).length} checks)`, ...lines].join(
+      '\n',
+    );
   });
 }

@@ -37,6 +37,17 @@ function parseJson(text: string, option: string): unknown {
   }
 }
 
+/** @throws {CliError} `VELLUM_USAGE` (exit 2): not JSON, or not an object (a merge patch of `null` or `"str"` would replace the whole task). */
+function parsePatch(text: string): Record<string, unknown> {
+  const patch = parseJson(text, '--patch');
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch))
+    throw new CliError(
+      'VELLUM_USAGE',
+      `--patch must be a JSON object of the members to change, got ${text}`,
+    );
+  return patch as Record<string, unknown>;
+}
+
 export async function add(
   context: Context,
   [content]: string[],
@@ -141,10 +152,7 @@ export async function update(
   [id]: string[],
   options: Record<string, unknown>,
 ): Promise<void> {
-  const patch: Record<string, unknown> =
-    options.patch === undefined
-      ? {}
-      : (parseJson(options.patch as string, '--patch') as Record<string, unknown>);
+  const patch = options.patch === undefined ? {} : parsePatch(options.patch as string);
   for (const key of ['status', 'priority', 'content'] as const)
     if (options[key] !== undefined) patch[key] = options[key];
   if (Object.keys(patch).length === 0)

@@ -33,7 +33,7 @@ export const tempFilesCheck: HealthCheck = {
       issues.push({
         code: 'temp_orphan',
         severity: 'warning',
-        message: `temp file ${entry.path} of an interrupted write ${why}; cleanupTempFiles() removes it`,
+        message: `temp file ${entry.path} of an interrupted write ${why}; it is safe to delete`,
         path: entry.path,
       });
     }
