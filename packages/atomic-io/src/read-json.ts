@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CorruptFileError, errnoOf, type SchemaIssue } from './errors.js';
+import { CorruptFileError, errnoOf, type ValidationIssue } from './errors.js';
 import { locatePath, locateSyntaxError } from './json-position.js';
 import { nodeFs, type FsLayer } from './fs-layer.js';
 import { quarantineFile } from './quarantine.js';
@@ -68,7 +68,7 @@ async function decode<T>(
   if (schema === undefined) return value as T;
   const result = await schema['~standard'].validate(value);
   if (result.issues === undefined) return result.value;
-  const issues: SchemaIssue[] = result.issues.map((issue) => ({
+  const issues: ValidationIssue[] = result.issues.map((issue) => ({
     message: issue.message,
     path: issuePath(issue),
   }));

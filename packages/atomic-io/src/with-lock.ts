@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
 import {
+  AtomicIoError,
   LockCompromisedError,
   LockTimeoutError,
   LockUsageError,
@@ -25,7 +26,7 @@ export interface WithLockOptions {
   /** How often the holder refreshes the lock. Default `stale / 2` (minimum 1,000). */
   update?: number | undefined;
   /** Give up after this long, with `LockTimeoutError`. Default 10,000 ms. */
-  timeout?: number | undefined;
+  lockTimeout?: number | undefined;
   /** The lock directory. Default `<path>.lock`. */
   lockPath?: string | undefined;
 }
@@ -194,7 +195,7 @@ class Lock implements HeldLock {
  * rename: a holder that stalled past `stale` and lost the lock fails with
  * `LockCompromisedError` instead of publishing. A loss never crashes the process.
  *
- * @throws {LockTimeoutError} not acquired within `timeout`, naming the holder.
+ * @throws {LockTimeoutError} not acquired within `lockTimeout`, naming the holder.
  * @throws {LockCompromisedError} the lock was lost while `fn` ran.
  * @throws {LockUsageError} the same call chain already holds this lock.
  */
@@ -213,7 +214,7 @@ export async function withLock<T>(
     );
   }
   const stale = Math.max(options.stale ?? 10_000, 2000);
-  const timeout = options.timeout ?? 10_000;
+  const timeout = options.lockTimeout ?? 10_000;
   const started = Date.now();
   const deadline = started + timeout;
   const endTurn = await takeLocalTurn(lockPath, deadline);
@@ -348,9 +349,9 @@ async function acquire(
       if (errnoOf(error) !== 'ELOCKED') {
         throw error instanceof VellumError
           ? error
-          : new VellumError(
+          : new AtomicIoError(
               'VELLUM_LOCK_FAILED',
-              `cannot lock ${target}: ${(error as Error).message}`,
+              `${target}: cannot lock: ${(error as Error).message}`,
               {
                 path: target,
                 cause: error,

@@ -31,7 +31,7 @@ describe('withLock in one process', () => {
             inside--;
             // Correctness, not speed: a loaded CI machine may take longer than the default 10 s.
           },
-          { timeout: 120_000 },
+          { lockTimeout: 120_000 },
         ),
       ),
     );
@@ -67,7 +67,7 @@ describe('withLock in one process', () => {
     const file = join(dir, 'x.json');
     let release!: () => void;
     const holding = withLock(file, () => new Promise<void>((r) => (release = r)));
-    const error = await withLock(file, () => 1, { timeout: 50 }).catch((e: unknown) => e);
+    const error = await withLock(file, () => 1, { lockTimeout: 50 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LockTimeoutError);
     expect((error as LockTimeoutError).holder?.pid).toBe(process.pid);
     release();
@@ -85,7 +85,7 @@ describe('withLock in one process', () => {
       JSON.stringify({ pid: 4242, hostname: 'elsewhere', acquiredAt: 'then' }),
     );
     const started = Date.now();
-    const error = (await withLock(file, () => 1, { timeout: 200 }).catch(
+    const error = (await withLock(file, () => 1, { lockTimeout: 200 }).catch(
       (e: unknown) => e,
     )) as LockTimeoutError;
     expect(error).toBeInstanceOf(LockTimeoutError);
@@ -101,7 +101,7 @@ describe('withLock in one process', () => {
     await mkdir(`${file}.lock`);
     const past = new Date(Date.now() - 12_000);
     await utimes(`${file}.lock`, past, past);
-    await expect(withLock(file, () => 'taken', { stale: 2000, timeout: 1000 })).resolves.toBe(
+    await expect(withLock(file, () => 'taken', { stale: 2000, lockTimeout: 1000 })).resolves.toBe(
       'taken',
     );
   });
@@ -121,7 +121,7 @@ describe('withLock in one process', () => {
     };
     await writeFile(`${file}.lock.owner`, JSON.stringify(owner));
     const started = Date.now();
-    await expect(withLock(file, () => 'mine', { stale: 60_000, timeout: 5_000 })).resolves.toBe(
+    await expect(withLock(file, () => 'mine', { stale: 60_000, lockTimeout: 5_000 })).resolves.toBe(
       'mine',
     );
     expect(Date.now() - started).toBeLessThan(1000);
@@ -140,13 +140,13 @@ describe('withLock in one process', () => {
       lockBirthtimeMs: info.birthtimeMs,
     };
     await writeFile(`${file}.lock.owner`, JSON.stringify(alive));
-    await expect(withLock(file, () => 1, { stale: 60_000, timeout: 150 })).rejects.toBeInstanceOf(
+    await expect(withLock(file, () => 1, { stale: 60_000, lockTimeout: 150 })).rejects.toBeInstanceOf(
       LockTimeoutError,
     );
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
     const replaced = { ...alive, pid: Number(dead.stdout.toString()), lockIno: info.ino + 1 };
     await writeFile(`${file}.lock.owner`, JSON.stringify(replaced));
-    await expect(withLock(file, () => 1, { stale: 60_000, timeout: 150 })).rejects.toBeInstanceOf(
+    await expect(withLock(file, () => 1, { stale: 60_000, lockTimeout: 150 })).rejects.toBeInstanceOf(
       LockTimeoutError,
     );
   });

@@ -24,7 +24,13 @@ export {
   type WriteResult,
 } from './collection.js';
 export {
+  COLLECTION_ERROR_CODES,
+  COLLECTION_WARNING_CODES,
+  type CollectionErrorCode,
+} from './codes.js';
+export {
   CollectionClosedError,
+  CollectionError,
   ConflictError,
   NotFoundError,
   ValidationError,
