@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { EXIT } from './exit-codes.js';
-import { reportError } from './output.js';
+import { CliError, reportError } from './output.js';
 import { buildProgram } from './program.js';
 
 const { version } = JSON.parse(
@@ -39,14 +39,13 @@ try {
       if (json)
         reportError(
           { json, quiet: false },
-          {
-            code: 'VELLUM_USAGE',
+          new CliError(
+            'VELLUM_USAGE',
             // Commander's message for a missing command is "(outputHelp)".
-            message:
-              error.code === 'commander.help'
-                ? 'a command is missing: run `vellum --help` to see them'
-                : error.message.replace(/^error: /, ''),
-          },
+            error.code === 'commander.help'
+              ? 'a command is missing: run `vellum --help` to see them'
+              : error.message.replace(/^error: /, ''),
+          ),
         );
       process.exitCode = EXIT.usage;
     }
