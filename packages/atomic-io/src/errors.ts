@@ -51,7 +51,9 @@ export interface ValidationIssue {
 
 function describeIssues(issues: readonly ValidationIssue[]): string {
   return issues
-    .map((issue) => `${issue.path.length === 0 ? '(value)' : issue.path.join('.')}: ${issue.message}`)
+    .map(
+      (issue) => `${issue.path.length === 0 ? '(value)' : issue.path.join('.')}: ${issue.message}`,
+    )
     .join('; ');
 }
 

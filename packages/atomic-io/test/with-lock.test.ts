@@ -140,15 +140,15 @@ describe('withLock in one process', () => {
       lockBirthtimeMs: info.birthtimeMs,
     };
     await writeFile(`${file}.lock.owner`, JSON.stringify(alive));
-    await expect(withLock(file, () => 1, { stale: 60_000, lockTimeout: 150 })).rejects.toBeInstanceOf(
-      LockTimeoutError,
-    );
+    await expect(
+      withLock(file, () => 1, { stale: 60_000, lockTimeout: 150 }),
+    ).rejects.toBeInstanceOf(LockTimeoutError);
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
     const replaced = { ...alive, pid: Number(dead.stdout.toString()), lockIno: info.ino + 1 };
     await writeFile(`${file}.lock.owner`, JSON.stringify(replaced));
-    await expect(withLock(file, () => 1, { stale: 60_000, lockTimeout: 150 })).rejects.toBeInstanceOf(
-      LockTimeoutError,
-    );
+    await expect(
+      withLock(file, () => 1, { stale: 60_000, lockTimeout: 150 }),
+    ).rejects.toBeInstanceOf(LockTimeoutError);
   });
 
   it('fails the commit with LockCompromisedError when the lock was taken over', async () => {

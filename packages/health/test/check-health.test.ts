@@ -2,12 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ValidationError } from '@vellum/atomic-io';
 import { describe, expect, it } from 'vitest';
-import {
-  checkHealth,
-  defaultChecks,
-  type HealthCheck,
-  type HealthSource,
-} from '../src/index.js';
+import { checkHealth, defaultChecks, type HealthCheck, type HealthSource } from '../src/index.js';
 import { cleanStore, freshDir, tree } from './helpers.js';
 
 describe('checkHealth', () => {

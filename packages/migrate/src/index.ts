@@ -36,11 +36,7 @@ export { MIGRATION_FIELD, VERSION_FIELD, type MigrationStamp } from './document.
 export type { Change } from './diff.js';
 export type { CollectionReport, DocumentDiff } from './step.js';
 export type { HistoryEntry, Marker } from './marker.js';
-export {
-  MIGRATE_ERROR_CODES,
-  MIGRATE_WARNING_CODES,
-  type MigrateErrorCode,
-} from './codes.js';
+export { MIGRATE_ERROR_CODES, MIGRATE_WARNING_CODES, type MigrateErrorCode } from './codes.js';
 export {
   DocumentVersionError,
   InvalidMigrationsError,

@@ -3,7 +3,12 @@ import { join, resolve } from 'node:path';
 import { cleanupTempFiles, ensureDir, withLock } from '@vellum/atomic-io';
 import type { Collection, WriteResult } from '@vellum/collection';
 import { copyBackup, type BackupFn } from './backup.js';
-import { idFieldOf, openForMigration, readEntries, type MigrationCollectionSetup } from './collections.js';
+import {
+  idFieldOf,
+  openForMigration,
+  readEntries,
+  type MigrationCollectionSetup,
+} from './collections.js';
 import { simulateSteps } from './dry-run.js';
 import {
   MigrationFailedError,
@@ -598,7 +603,10 @@ export class Migrator {
       from: marker.from_version,
       to: marker.to_version,
     };
-    const report = (outcome: MigrationRecoveryReport['outcome'], version: Version): MigrationRecoveryReport => ({
+    const report = (
+      outcome: MigrationRecoveryReport['outcome'],
+      version: Version,
+    ): MigrationRecoveryReport => ({
       migrationId: migration.id,
       direction: step.direction,
       from: step.from,
