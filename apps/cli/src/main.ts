@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
-import { reportError } from './output.js';
+import { CliError, reportError } from './output.js';
 import { buildProgram } from './program.js';
 
 /**
@@ -29,14 +29,13 @@ export async function runCli(args: readonly string[], io: Io, version: string): 
     if (json)
       reportError(
         { json, quiet: false, io },
-        {
-          code: 'VELLUM_USAGE',
+        new CliError(
+          'VELLUM_USAGE',
           // Commander's message for a missing command is "(outputHelp)".
-          message:
-            error.code === 'commander.help'
-              ? 'a command is missing: run `vellum --help` to see them'
-              : error.message.replace(/^error: /, ''),
-        },
+          error.code === 'commander.help'
+            ? 'a command is missing: run `vellum --help` to see them'
+            : error.message.replace(/^error: /, ''),
+        ),
       );
     return EXIT.usage;
   }

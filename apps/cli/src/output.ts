@@ -1,4 +1,6 @@
+import { VellumError } from '@vellum/atomic-io/errors';
 import pc from 'picocolors';
+import { RAISABLE_CODES, type CliErrorCode } from './codes.js';
 import { exitCodeFor } from './exit-codes.js';
 import type { Io } from './io.js';
 
@@ -30,21 +32,22 @@ export function detailsOf(error: unknown): Record<string, unknown> | undefined {
   return Object.keys(details).length === 0 ? undefined : details;
 }
 
-/** An error the CLI itself raises: bad usage, or something missing. */
-export class CliError extends Error {
-  readonly code: string;
+/**
+ * An error the CLI itself raises: bad usage, something missing, a report that
+ * found problems. Its category (so its exit code) comes from the code's table.
+ */
+export class CliError extends VellumError {
   /** Given, or else those of `cause`: rewording a library's error must not lose where it happened. */
   readonly details: unknown;
   /** The command already printed its result (a report that found problems): with `--json`, nothing more goes to stdout. */
   readonly reported: boolean;
   constructor(
-    code: string,
+    code: CliErrorCode,
     message: string,
     details?: unknown,
     options: { reported?: boolean; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, RAISABLE_CODES[code], message, { cause: options.cause });
     this.details = details ?? detailsOf(options.cause);
     this.reported = options.reported === true;
   }
@@ -67,11 +70,15 @@ interface ErrorLike {
   details?: unknown;
 }
 
-const NEXT_STEP: Record<string, string> = {
+const NEXT_STEP: Partial<Record<string, string>> = {
   VELLUM_VALIDATION: 'fix the input and run the command again',
   VELLUM_NOT_FOUND: 'check the name or id; the list commands show what exists',
   VELLUM_CONFLICT: 'it changed or exists already: read it again (get, list) and retry',
   VELLUM_LOCK_TIMEOUT: 'another process holds the store; retry when it is done',
+  VELLUM_LOCK_COMPROMISED:
+    'another process took the lock over; check the store with `vellum health`, then retry',
+  VELLUM_STORE_TOO_NEW: 'upgrade vellum to a version that knows this store version',
+  VELLUM_COUNTER_EXHAUSTED: 'this counter can hand out no more ids: see docs/errors.md',
   VELLUM_CORRUPT_FILE: 'run `vellum health`, then `vellum backup restore` or fix the file',
   VELLUM_INDEX_DRIFT: 'run `vellum index rebuild`',
   VELLUM_JOURNAL_CORRUPT: 'run `vellum journal verify`, then restore a backup',
@@ -106,5 +113,5 @@ export function reportError(options: OutputOptions, error: unknown): number {
       `${pc.red('error')} ${code}: ${message}${next === undefined ? '' : pc.dim(` (${next})`)}\n`,
     );
   }
-  return exitCodeFor(code);
+  return exitCodeFor(error);
 }

@@ -144,11 +144,11 @@ describe.concurrent('the vellum CLI', { timeout: SUITE_TIMEOUT_MS }, () => {
             () => v('--lock-timeout', '1500', 'ids', 'record', 'TASK-001-001', 'github', '7'),
             {
               lockPath: join(root, '.claude', 'state', LOCK_NAME),
-              timeout: 5_000,
+              lockTimeout: 5_000,
             },
           ),
         ]),
-      { timeout: 5_000 },
+      { lockTimeout: 5_000 },
     );
     const body = expectJsonError(blocked, 4, 'VELLUM_LOCK_TIMEOUT');
     expect(body.error.message).toContain(`held by pid ${process.pid}`);

@@ -11,6 +11,6 @@ for (let i = 0; i < increments; i++) {
       await writeJsonAtomic(file, { count: (counter?.count ?? 0) + 1 }, { lock });
     },
     // Four processes queue for one lock: a turn can take far longer than one write.
-    { timeout: 60_000 },
+    { lockTimeout: 60_000 },
   );
 }

@@ -8,6 +8,7 @@ import { mkdir, readFile, rmdir, stat, unlink, writeFile } from 'node:fs/promise
 import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
 import {
+  AtomicIoError,
   LockCompromisedError,
   LockTimeoutError,
   VellumError,
@@ -285,9 +286,9 @@ async function acquire(
       if (errnoOf(error) !== 'ELOCKED') {
         throw error instanceof VellumError
           ? error
-          : new VellumError(
+          : new AtomicIoError(
               'VELLUM_LOCK_FAILED',
-              `cannot lock ${target}: ${(error as Error).message}`,
+              `${target}: cannot lock: ${(error as Error).message}`,
               {
                 path: target,
                 cause: error,

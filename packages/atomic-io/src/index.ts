@@ -1,4 +1,13 @@
 export {
+  ATOMIC_IO_ERROR_CODES,
+  ATOMIC_IO_WARNING_CODES,
+  ERROR_CATEGORIES,
+  type AtomicIoErrorCode,
+  type ErrorCategory,
+  type ErrorCodeTable,
+} from './codes.js';
+export {
+  AtomicIoError,
   CorruptFileError,
   DiskFullError,
   DurabilityError,
@@ -9,12 +18,13 @@ export {
   LockUsageError,
   SerializationError,
   TornTailError,
+  ValidationError,
   VellumError,
   WriteError,
   errnoOf,
   type LockHolder,
-  type SchemaIssue,
   type TornTail,
+  type ValidationIssue,
   type VellumErrorOptions,
 } from './errors.js';
 export { fsyncDirectory, nodeFs, type FileHandleLike, type FsLayer } from './fs-layer.js';

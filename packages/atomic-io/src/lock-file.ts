@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  AtomicIoError,
   LockCompromisedError,
   LockTimeoutError,
   VellumError,
@@ -38,9 +39,9 @@ const READ_ONLY_ERRNOS = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 function lockFailed(target: string, error: unknown): VellumError {
   if (error instanceof VellumError) return error;
-  return new VellumError(
+  return new AtomicIoError(
     'VELLUM_LOCK_FAILED',
-    `cannot lock ${target}: ${error instanceof Error ? error.message : String(error)}`,
+    `${target}: cannot lock: ${error instanceof Error ? error.message : String(error)}`,
     { path: target, cause: error },
   );
 }
@@ -156,9 +157,9 @@ function clearLegacyDirectory(target: string, lockFile: string): 'busy' | 'again
   } catch (error) {
     const errno = errnoOf(error);
     if (errno === 'ENOTEMPTY' || errno === 'EEXIST') {
-      throw new VellumError(
+      throw new AtomicIoError(
         'VELLUM_LOCK_FAILED',
-        `cannot lock ${target}: ${lockFile} is a directory that is not a lock (it is not empty)`,
+        `${target}: cannot lock: ${lockFile} is a directory that is not a lock (it is not empty)`,
         { path: target, cause: error },
       );
     }

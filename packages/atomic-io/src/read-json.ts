@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { CorruptFileError, errnoOf, type SchemaIssue } from './errors.js';
+import { CorruptFileError, errnoOf, type ValidationIssue } from './errors.js';
 import { locatePath, locateSyntaxError } from './json-position.js';
 import { nodeFs, type FsLayer } from './fs-layer.js';
 import { readFileOrNull } from './missing-files.js';
@@ -59,7 +59,7 @@ async function decode<T>(
   if (schema === undefined) return value as T;
   const result = await schema['~standard'].validate(value);
   if (result.issues === undefined) return result.value;
-  const issues: SchemaIssue[] = result.issues.map((issue) => ({
+  const issues: ValidationIssue[] = result.issues.map((issue) => ({
     message: issue.message,
     path: issuePath(issue),
   }));

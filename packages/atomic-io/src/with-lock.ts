@@ -17,7 +17,7 @@ export interface WithLockOptions {
   /** Fallback lock only: how often the holder refreshes the lock. Default `stale / 2`. */
   update?: number | undefined;
   /** Give up after this long, with `LockTimeoutError`. Default 10,000 ms. */
-  timeout?: number | undefined;
+  lockTimeout?: number | undefined;
   /** The lock file. Default `<path>.lock` (the fallback's directory is `<lock file>.d`). */
   lockPath?: string | undefined;
 }
@@ -123,7 +123,7 @@ async function acquire(
  * their rename: a lock file removed or replaced under the holder fails them
  * with `LockCompromisedError` instead of publishing.
  *
- * @throws {LockTimeoutError} not acquired within `timeout`, naming the holder.
+ * @throws {LockTimeoutError} not acquired within `lockTimeout`, naming the holder.
  * @throws {LockCompromisedError} the lock was found lost while `fn` ran.
  * @throws {LockUsageError} the same call chain already holds this lock.
  */
@@ -141,7 +141,7 @@ export async function withLock<T>(
       `lock on ${target} is already held by this call chain (locks are not re-entrant)`,
     );
   }
-  const timeout = options.timeout ?? 10_000;
+  const timeout = options.lockTimeout ?? 10_000;
   const started = Date.now();
   const deadline = started + timeout;
   const endTurn = await takeLocalTurn(lockFile, deadline);

@@ -77,7 +77,7 @@ describe.each<LockMechanism>(['flock', 'proper-lockfile'])(
           throw new Error('boom');
         }),
       ).rejects.toThrow('boom');
-      await expect(withLock(file, () => 'again', { timeout: 100 })).resolves.toBe('again');
+      await expect(withLock(file, () => 'again', { lockTimeout: 100 })).resolves.toBe('again');
       expect(await listNames(dir)).toEqual(leftBy(mechanism, 'x.json'));
     });
 
@@ -97,7 +97,7 @@ describe.each<LockMechanism>(['flock', 'proper-lockfile'])(
       const file = join(dir, 'x.json');
       let release!: () => void;
       const holding = withLock(file, () => new Promise<void>((r) => (release = r)));
-      const error = await withLock(file, () => 1, { timeout: 50 }).catch((e: unknown) => e);
+      const error = await withLock(file, () => 1, { lockTimeout: 50 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LockTimeoutError);
       expect((error as LockTimeoutError).holder?.pid).toBe(process.pid);
       release();
@@ -149,7 +149,7 @@ describe('withLock with the kernel lock (flock)', () => {
       expect((error as Error).message).toContain(how);
       expect(aborted).toBe(true);
       expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ v: 'before' });
-      await expect(withLock(file, () => 'next', { timeout: 100 })).resolves.toBe('next');
+      await expect(withLock(file, () => 'next', { lockTimeout: 100 })).resolves.toBe('next');
     });
   }
 
@@ -163,7 +163,7 @@ describe('withLock with the kernel lock (flock)', () => {
     );
     const past = new Date(Date.now() - 12_000);
     await utimes(`${file}.lock`, past, past);
-    await expect(withLock(file, () => 'taken', { timeout: 1000 })).resolves.toBe('taken');
+    await expect(withLock(file, () => 'taken', { lockTimeout: 1000 })).resolves.toBe('taken');
     expect((await stat(`${file}.lock`)).isFile()).toBe(true);
     expect(await listNames(dir)).toEqual(['x.json.lock']);
   });
@@ -176,7 +176,7 @@ describe('withLock with the kernel lock (flock)', () => {
       `${file}.lock.owner`,
       JSON.stringify({ pid: 4242, hostname: 'elsewhere', acquiredAt: 'then' }),
     );
-    const error = (await withLock(file, () => 1, { timeout: 200 }).catch(
+    const error = (await withLock(file, () => 1, { lockTimeout: 200 }).catch(
       (e: unknown) => e,
     )) as LockTimeoutError;
     expect(error).toBeInstanceOf(LockTimeoutError);
@@ -191,7 +191,7 @@ describe('withLock with the kernel lock (flock)', () => {
     await writeFile(join(`${file}.lock`, 'keep'), 'data');
     const past = new Date(Date.now() - 12_000);
     await utimes(`${file}.lock`, past, past);
-    const error = await withLock(file, () => 1, { timeout: 500 }).catch((e: unknown) => e);
+    const error = await withLock(file, () => 1, { lockTimeout: 500 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VellumError);
     expect(error).toMatchObject({ code: 'VELLUM_LOCK_FAILED' });
     expect(await readFile(join(`${file}.lock`, 'keep'), 'utf8')).toBe('data');
@@ -221,7 +221,7 @@ describe('withLock with the fallback lock (proper-lockfile, forced)', () => {
       JSON.stringify({ pid: 4242, hostname: 'elsewhere', acquiredAt: 'then' }),
     );
     const started = Date.now();
-    const error = (await withLock(file, () => 1, { timeout: 200 }).catch(
+    const error = (await withLock(file, () => 1, { lockTimeout: 200 }).catch(
       (e: unknown) => e,
     )) as LockTimeoutError;
     expect(error).toBeInstanceOf(LockTimeoutError);
@@ -237,7 +237,7 @@ describe('withLock with the fallback lock (proper-lockfile, forced)', () => {
     await mkdir(`${file}.lock.d`);
     const past = new Date(Date.now() - 12_000);
     await utimes(`${file}.lock.d`, past, past);
-    await expect(withLock(file, () => 'taken', { stale: 2000, timeout: 1000 })).resolves.toBe(
+    await expect(withLock(file, () => 'taken', { stale: 2000, lockTimeout: 1000 })).resolves.toBe(
       'taken',
     );
   });
@@ -256,7 +256,7 @@ describe('withLock with the fallback lock (proper-lockfile, forced)', () => {
     };
     await writeFile(`${file}.lock.d.owner`, JSON.stringify(owner));
     const started = Date.now();
-    await expect(withLock(file, () => 'mine', { stale: 60_000, timeout: 5_000 })).resolves.toBe(
+    await expect(withLock(file, () => 'mine', { stale: 60_000, lockTimeout: 5_000 })).resolves.toBe(
       'mine',
     );
     expect(Date.now() - started).toBeLessThan(1000);
@@ -282,7 +282,7 @@ describe('withLock with the fallback lock (proper-lockfile, forced)', () => {
       return kill(target, signal);
     });
     try {
-      await expect(withLock(file, () => 1, { stale: 60_000, timeout: 300 })).rejects.toBeInstanceOf(
+      await expect(withLock(file, () => 1, { stale: 60_000, lockTimeout: 300 })).rejects.toBeInstanceOf(
         LockTimeoutError,
       );
       expect(spy).toHaveBeenCalledWith(pid, 0);
@@ -304,12 +304,12 @@ describe('withLock with the fallback lock (proper-lockfile, forced)', () => {
       lockBirthtimeMs: info.birthtimeMs,
     };
     await writeFile(`${file}.lock.d.owner`, JSON.stringify(alive));
-    await expect(withLock(file, () => 1, { stale: 60_000, timeout: 150 })).rejects.toBeInstanceOf(
+    await expect(withLock(file, () => 1, { stale: 60_000, lockTimeout: 150 })).rejects.toBeInstanceOf(
       LockTimeoutError,
     );
     const replaced = { ...alive, pid: deadPid(), lockIno: info.ino + 1 };
     await writeFile(`${file}.lock.d.owner`, JSON.stringify(replaced));
-    await expect(withLock(file, () => 1, { stale: 60_000, timeout: 150 })).rejects.toBeInstanceOf(
+    await expect(withLock(file, () => 1, { stale: 60_000, lockTimeout: 150 })).rejects.toBeInstanceOf(
       LockTimeoutError,
     );
   });

@@ -3,7 +3,7 @@ import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises
 import { basename, dirname, join, resolve } from 'node:path';
 import { ensureDir, errnoOf, fsyncDirectory, nodeFs } from '@vellum/atomic-io';
 import * as tar from 'tar';
-import { BackupCorruptError, BackupExistsError, type VerifyReport } from './errors.js';
+import { BackupCorruptError, BackupExistsError, type BackupVerifyReport } from './errors.js';
 import { exists, fromPosix, fsyncTree, removeStaleWork, walk, workName } from './files.js';
 import { hashFile } from './hash.js';
 import { recoverInterruptedRestore } from './interrupted.js';
@@ -35,7 +35,7 @@ function tempPathFor(target: string): string {
   );
 }
 
-function unreadable(id: string, path: string, why: string): VerifyReport {
+function unreadable(id: string, path: string, why: string): BackupVerifyReport {
   return {
     id,
     path,

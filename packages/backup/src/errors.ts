@@ -1,4 +1,5 @@
-import { VellumError } from '@vellum/atomic-io';
+import { VellumError, type VellumErrorOptions } from '@vellum/atomic-io';
+import { BACKUP_ERROR_CODES, type BackupErrorCode } from './codes.js';
 
 /** A file of a backup that does not match its manifest. */
 export interface ChangedFile {
@@ -12,7 +13,7 @@ export interface ChangedFile {
 }
 
 /** What `verifyBackup` found; `ok` only when every list is empty. */
-export interface VerifyReport {
+export interface BackupVerifyReport {
   id: string;
   /** Absolute path of the checkpoint directory. */
   path: string;
@@ -30,11 +31,18 @@ export interface VerifyReport {
   bytes: number;
 }
 
+/** The errors of `@vellum/backup`: the category comes from `BACKUP_ERROR_CODES`. */
+export class BackupError extends VellumError {
+  constructor(code: BackupErrorCode, message: string, options: VellumErrorOptions = {}) {
+    super(code, BACKUP_ERROR_CODES[code], message, options);
+  }
+}
+
 /** No backup with this id in the backup directory (`VELLUM_BACKUP_NOT_FOUND`). */
-export class BackupNotFoundError extends VellumError {
+export class BackupNotFoundError extends BackupError {
   readonly id: string;
   constructor(id: string, path: string) {
-    super('VELLUM_BACKUP_NOT_FOUND', `[backup] no backup ${JSON.stringify(id)} at ${path}`, {
+    super('VELLUM_BACKUP_NOT_FOUND', `backup ${JSON.stringify(id)}: not found (no ${path})`, {
       path,
     });
     this.id = id;
@@ -45,12 +53,12 @@ export class BackupNotFoundError extends VellumError {
  * A backup's files do not match its manifest, or the manifest is unusable
  * (`VELLUM_BACKUP_CORRUPT`). `files` lists every bad path; `report` has the detail.
  */
-export class BackupCorruptError extends VellumError {
+export class BackupCorruptError extends BackupError {
   readonly id: string;
-  readonly report: VerifyReport;
+  readonly report: BackupVerifyReport;
   /** Every missing, extra or changed file, and `manifest.json` when the manifest is the problem. */
   readonly files: string[];
-  constructor(report: VerifyReport) {
+  constructor(report: BackupVerifyReport) {
     const files = [
       ...(report.manifest === undefined ? [] : ['manifest.json']),
       ...report.missing,
@@ -70,7 +78,7 @@ export class BackupCorruptError extends VellumError {
     const shown = files.slice(0, 5).join(', ') + (files.length > 5 ? ', ...' : '');
     super(
       'VELLUM_BACKUP_CORRUPT',
-      `[backup] backup ${report.id} at ${report.path} is corrupt (${detail}): ${shown}`,
+      `backup ${report.id}: corrupt (${detail}) at ${report.path}: ${shown}`,
       { path: report.path },
     );
     this.id = report.id;
@@ -80,18 +88,18 @@ export class BackupCorruptError extends VellumError {
 }
 
 /** A backup with this id is already there (`VELLUM_BACKUP_EXISTS`): an import never overwrites one. */
-export class BackupExistsError extends VellumError {
+export class BackupExistsError extends BackupError {
   readonly id: string;
   constructor(id: string, path: string) {
-    super('VELLUM_BACKUP_EXISTS', `[backup] a backup ${id} already exists at ${path}`, { path });
+    super('VELLUM_BACKUP_EXISTS', `backup ${id}: already exists at ${path}`, { path });
     this.id = id;
   }
 }
 
 /** Options that cannot be carried out as given (`VELLUM_BACKUP_USAGE`); nothing was changed. */
-export class BackupUsageError extends VellumError {
+export class BackupUsageError extends BackupError {
   constructor(message: string, path?: string) {
-    super('VELLUM_BACKUP_USAGE', `[backup] ${message}`, { path });
+    super('VELLUM_BACKUP_USAGE', message, { path });
   }
 }
 
@@ -99,12 +107,12 @@ export class BackupUsageError extends VellumError {
  * The restore target lies before the point the backup can restore to, or names
  * an unknown collection (`VELLUM_BACKUP_TARGET`); nothing was changed.
  */
-export class RestoreTargetError extends VellumError {
+export class RestoreTargetError extends BackupError {
   readonly collection: string;
   /** The earliest sequence number this backup can restore the collection to. */
   readonly earliestSeq: number;
   constructor(collection: string, message: string, earliestSeq: number) {
-    super('VELLUM_BACKUP_TARGET', `[backup] ${collection}: ${message}`);
+    super('VELLUM_BACKUP_TARGET', `${collection}: ${message}`);
     this.collection = collection;
     this.earliestSeq = earliestSeq;
   }
@@ -115,13 +123,13 @@ export class RestoreTargetError extends VellumError {
  * available (`VELLUM_BACKUP_HISTORY_MISSING`): compacted since the backup, or
  * the current journal is not a continuation of the backup's. Nothing was changed.
  */
-export class HistoryMissingError extends VellumError {
+export class HistoryMissingError extends BackupError {
   readonly collection: string;
   readonly reason: string;
   constructor(collection: string, reason: string, path?: string) {
     super(
       'VELLUM_BACKUP_HISTORY_MISSING',
-      `[backup] ${collection}: cannot replay past the backup: ${reason}`,
+      `${collection}: cannot replay past the backup: ${reason}`,
       { path },
     );
     this.collection = collection;

@@ -35,13 +35,15 @@ export {
   type ManifestFile,
 } from './manifest.js';
 export type { BackupPhase, BackupProgress, OnProgress } from './progress.js';
+export { BACKUP_ERROR_CODES, type BackupErrorCode } from './codes.js';
 export {
   BackupCorruptError,
+  BackupError,
   BackupExistsError,
   BackupNotFoundError,
   BackupUsageError,
   HistoryMissingError,
   RestoreTargetError,
   type ChangedFile,
-  type VerifyReport,
+  type BackupVerifyReport,
 } from './errors.js';

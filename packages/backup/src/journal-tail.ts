@@ -11,9 +11,9 @@ import { Journal, SEAL_OP, listSegments, verifyLine } from '@vellum/journal';
 export async function withJournalLock<T>(
   journalDir: string,
   fn: () => Promise<T>,
-  timeout: number | undefined,
+  lockTimeout: number | undefined,
 ): Promise<T> {
-  return Journal.withLock(journalDir, fn, { timeout });
+  return Journal.withLock(journalDir, fn, { lockTimeout });
 }
 
 interface TailRecord {

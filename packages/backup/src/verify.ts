@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { errnoOf } from '@vellum/atomic-io';
-import type { ChangedFile, VerifyReport } from './errors.js';
+import type { ChangedFile, BackupVerifyReport } from './errors.js';
 import { fromPosix, mapLimit, walk } from './files.js';
 import { hashFile, type FileDigest } from './hash.js';
 import { recoverInterruptedRestore } from './interrupted.js';
@@ -28,7 +28,7 @@ export async function checkFiles(
   manifest: Manifest,
   digestOf: (file: ManifestFile) => Promise<FileDigest | undefined>,
   options: VerifyOptions & { phase: BackupPhase },
-): Promise<Omit<VerifyReport, 'id' | 'path' | 'ok' | 'manifest'>> {
+): Promise<Omit<BackupVerifyReport, 'id' | 'path' | 'ok' | 'manifest'>> {
   const listed = new Set(manifest.files.map((file) => file.path));
   const extra = (await walk(dir))
     .map((entry) => entry.path)
@@ -73,7 +73,7 @@ export async function checkFiles(
 export async function loadManifest(
   dir: string,
   id: string,
-): Promise<{ manifest: Manifest } | { report: VerifyReport }> {
+): Promise<{ manifest: Manifest } | { report: BackupVerifyReport }> {
   const manifest = await readManifest(dir);
   let problem: string | undefined;
   if (manifest instanceof Error) problem = manifest.message;
@@ -98,7 +98,7 @@ export async function loadManifest(
 export async function verifyDirectory(
   dir: string,
   options: VerifyOptions = {},
-): Promise<VerifyReport> {
+): Promise<BackupVerifyReport> {
   const id = basename(dir);
   const loaded = await loadManifest(dir, id);
   if ('report' in loaded) return loaded.report;
@@ -122,7 +122,7 @@ export async function verifyBackup(
   location: BackupLocation,
   id: string,
   options: VerifyOptions = {},
-): Promise<VerifyReport> {
+): Promise<BackupVerifyReport> {
   await recoverInterruptedRestore(location);
   return verifyDirectory(await backupPath(location, id), options);
 }

@@ -5,6 +5,7 @@ export {
   type CollectionChange,
 } from './bind.js';
 export type { Clock } from './clock.js';
+export { CACHE_ERROR_CODES, CACHE_WARNING_CODES, type CacheErrorCode } from './codes.js';
 export { CacheError, UnknownCacheError, ValidationError, type ValidationIssue } from './errors.js';
 export { MemoryCache, type MemoryCacheOptions } from './memory-cache.js';
 export { DEFAULT_POLICIES, type CachePolicy, type DefaultCacheName } from './policies.js';
@@ -16,6 +17,6 @@ export type {
   CacheTier,
   Cacheable,
   Invalidator,
-  LoadOptions,
+  TierLoadOptions,
   SetOptions,
 } from './tier.js';

@@ -9,7 +9,7 @@ import type {
   CacheTier,
   Cacheable,
   Invalidator,
-  LoadOptions,
+  TierLoadOptions,
   SetOptions,
 } from './tier.js';
 import {
@@ -104,7 +104,7 @@ export class MemoryCache<V extends Cacheable = Cacheable> implements CacheTier<V
   async getOrLoad(
     key: string,
     loader: (key: string) => Awaitable<V>,
-    options?: LoadOptions<V>,
+    options?: TierLoadOptions<V>,
   ): Promise<V> {
     checkKey(key);
     const checked = checkLoadOptions(options);

@@ -54,7 +54,7 @@ export function checkPolicy(
   path: readonly (string | number)[] = [],
 ): CachePolicy {
   const issues = policyIssues(policy, path);
-  if (issues.length > 0) throw new ValidationError(issues);
+  if (issues.length > 0) throw new ValidationError('cache policy', issues);
   return Object.freeze(
     policy.ttl === undefined ? { max: policy.max } : { max: policy.max, ttl: policy.ttl },
   );

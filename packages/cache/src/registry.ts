@@ -30,7 +30,7 @@ export class CacheRegistry implements Invalidator {
     const issues = Object.entries(policies).flatMap(([name, policy]) =>
       policyIssues(policy, ['policies', name]),
     );
-    if (issues.length > 0) throw new ValidationError(issues);
+    if (issues.length > 0) throw new ValidationError('cache registry options', issues);
     for (const [name, policy] of Object.entries(policies)) {
       this.#caches.set(
         name,

@@ -14,7 +14,7 @@ export interface SetOptions {
   readonly tags?: readonly string[] | undefined;
 }
 
-export interface LoadOptions<V> {
+export interface TierLoadOptions<V> {
   /** Milliseconds the loaded entry lives, instead of the cache's TTL. A positive integer. */
   readonly ttl?: number | undefined;
   /**

@@ -6,7 +6,7 @@ import type {
   CacheTier,
   Cacheable,
   Invalidator,
-  LoadOptions,
+  TierLoadOptions,
   SetOptions,
 } from './tier.js';
 import {
@@ -96,7 +96,7 @@ export class TieredCache<V extends Cacheable = Cacheable> implements CacheTier<V
   async getOrLoad(
     key: string,
     loader: (key: string) => Awaitable<V>,
-    options?: LoadOptions<V>,
+    options?: TierLoadOptions<V>,
   ): Promise<V> {
     checkKey(key);
     const checked = checkLoadOptions(options);

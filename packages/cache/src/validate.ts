@@ -1,16 +1,18 @@
 import { ValidationError } from './errors.js';
-import type { LoadOptions, SetOptions } from './tier.js';
+import type { TierLoadOptions, SetOptions } from './tier.js';
 
 /** @throws {ValidationError} unless `key` is a string. */
 export function checkKey(key: unknown, name = 'key'): asserts key is string {
   if (typeof key !== 'string')
-    throw new ValidationError([{ path: [name], message: `must be a string, got ${typeof key}` }]);
+    throw new ValidationError('cache arguments', [
+      { path: [name], message: `must be a string, got ${typeof key}` },
+    ]);
 }
 
 /** @throws {ValidationError} when `value` is `undefined`, which every tier reads as "absent". */
 export function checkValue(value: unknown): void {
   if (value === undefined)
-    throw new ValidationError([
+    throw new ValidationError('cache arguments', [
       {
         path: ['value'],
         message: 'undefined cannot be cached (it means "absent"); cache null instead',
@@ -25,12 +27,14 @@ export function checkValue(value: unknown): void {
 export function toTags(tags: unknown, name = 'tags'): readonly string[] {
   const list: unknown = typeof tags === 'string' ? [tags] : tags;
   if (!Array.isArray(list))
-    throw new ValidationError([
+    throw new ValidationError('cache arguments', [
       { path: [name], message: 'must be a string or an array of strings' },
     ]);
   for (const [i, tag] of list.entries())
     if (typeof tag !== 'string')
-      throw new ValidationError([{ path: [name, i], message: 'must be a string' }]);
+      throw new ValidationError('cache arguments', [
+        { path: [name, i], message: 'must be a string' },
+      ]);
   return list as readonly string[];
 }
 
@@ -42,7 +46,7 @@ export function checkSetOptions(options: SetOptions | undefined): SetOptions | u
   if (options === undefined) return undefined;
   const { ttl, tags } = options;
   if (ttl !== undefined && !(Number.isSafeInteger(ttl) && ttl > 0))
-    throw new ValidationError([
+    throw new ValidationError('cache arguments', [
       { path: ['options', 'ttl'], message: 'must be a positive integer (ms) or absent' },
     ]);
   return tags === undefined ? { ttl } : { ttl, tags: toTags(tags, 'options.tags') };
@@ -53,8 +57,8 @@ export function checkSetOptions(options: SetOptions | undefined): SetOptions | u
  * @throws {ValidationError} when `ttl` is not a positive integer or a tag is not a string.
  */
 export function checkLoadOptions<V>(
-  options: LoadOptions<V> | undefined,
-): LoadOptions<V> | undefined {
+  options: TierLoadOptions<V> | undefined,
+): TierLoadOptions<V> | undefined {
   if (options === undefined || typeof options.tags !== 'function')
     return checkSetOptions(options as SetOptions | undefined);
   checkSetOptions({ ttl: options.ttl });
@@ -68,7 +72,7 @@ export function checkLoadOptions<V>(
  * @throws whatever the tags function throws.
  */
 export function optionsFor<V>(
-  options: LoadOptions<V> | undefined,
+  options: TierLoadOptions<V> | undefined,
   value: V,
 ): SetOptions | undefined {
   if (options === undefined || typeof options.tags !== 'function')
@@ -77,7 +81,7 @@ export function optionsFor<V>(
 }
 
 /** The tags a running load is known to depend on; `'any'` when they are computed from its value. */
-export function pendingTags<V>(options: LoadOptions<V> | undefined): readonly string[] | 'any' {
+export function pendingTags<V>(options: TierLoadOptions<V> | undefined): readonly string[] | 'any' {
   const tags = options?.tags;
   if (typeof tags === 'function') return 'any';
   return tags ?? [];

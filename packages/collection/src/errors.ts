@@ -1,35 +1,32 @@
-import { VellumError } from '@vellum/atomic-io';
+import {
+  ATOMIC_IO_ERROR_CODES,
+  VellumError,
+  type AtomicIoErrorCode,
+  type VellumErrorOptions,
+} from '@vellum/atomic-io';
+import { COLLECTION_ERROR_CODES, type CollectionErrorCode } from './codes.js';
 
-export interface ValidationIssue {
-  /** Where in the document, e.g. `['metadata', 'story_id']`; empty for the whole document. */
-  path: (string | number)[];
-  message: string;
-}
+// One `ValidationError` for every package: re-exported because this package's API has always named it.
+export { ValidationError, type ValidationIssue } from '@vellum/atomic-io';
 
-function describeIssues(issues: readonly ValidationIssue[]): string {
-  return issues
-    .map(
-      (issue) =>
-        `${issue.path.length === 0 ? '(document)' : issue.path.join('.')}: ${issue.message}`,
-    )
-    .join('; ');
-}
+const CODES = { ...ATOMIC_IO_ERROR_CODES, ...COLLECTION_ERROR_CODES };
 
-/** Bad input: a document that fails its schema, an unsafe id, a bad query. Nothing was written. */
-export class ValidationError extends VellumError {
-  readonly issues: readonly ValidationIssue[];
+/**
+ * The errors of `@vellum/collection`: the category comes from
+ * `COLLECTION_ERROR_CODES`, or for a shared code from `ATOMIC_IO_ERROR_CODES`.
+ */
+export class CollectionError extends VellumError {
   constructor(
-    subject: string,
-    issues: readonly ValidationIssue[],
-    options: { cause?: unknown } = {},
+    code: CollectionErrorCode | AtomicIoErrorCode,
+    message: string,
+    options: VellumErrorOptions = {},
   ) {
-    super('VELLUM_VALIDATION', `invalid ${subject}: ${describeIssues(issues)}`, options);
-    this.issues = issues;
+    super(code, CODES[code], message, options);
   }
 }
 
 /** `expectedRevision` did not match: someone changed the document first. Nothing was written. */
-export class ConflictError extends VellumError {
+export class ConflictError extends CollectionError {
   readonly id: string;
   readonly expectedRevision: number;
   readonly actualRevision: number | undefined;
@@ -44,8 +41,8 @@ export class ConflictError extends VellumError {
   }
 }
 
-/** The document does not exist. */
-export class NotFoundError extends VellumError {
+/** The document does not exist (`VELLUM_NOT_FOUND`). */
+export class NotFoundError extends CollectionError {
   readonly id: string;
   constructor(collection: string, id: string) {
     super('VELLUM_NOT_FOUND', `${collection}: no document ${JSON.stringify(id)}`);
@@ -54,9 +51,9 @@ export class NotFoundError extends VellumError {
 }
 
 /** The collection was used after `close()`. */
-export class CollectionClosedError extends VellumError {
+export class CollectionClosedError extends CollectionError {
   constructor(name: string) {
-    super('VELLUM_COLLECTION_CLOSED', `collection ${name} is closed`);
+    super('VELLUM_COLLECTION_CLOSED', `collection ${name}: closed`);
   }
 }
 

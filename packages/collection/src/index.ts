@@ -26,7 +26,13 @@ export type {
   WriteResult,
 } from './types.js';
 export {
+  COLLECTION_ERROR_CODES,
+  COLLECTION_WARNING_CODES,
+  type CollectionErrorCode,
+} from './codes.js';
+export {
   CollectionClosedError,
+  CollectionError,
   ConflictError,
   NotFoundError,
   StoreExistsError,

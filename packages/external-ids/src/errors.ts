@@ -1,4 +1,10 @@
-import { VellumError, type VellumErrorOptions } from '@vellum/atomic-io';
+import {
+  ATOMIC_IO_ERROR_CODES,
+  VellumError,
+  type AtomicIoErrorCode,
+  type VellumErrorOptions,
+} from '@vellum/atomic-io';
+import { EXTERNAL_IDS_ERROR_CODES, type ExternalIdsErrorCode } from './codes.js';
 import type { ExternalTool } from './tools.js';
 
 /**
@@ -7,25 +13,22 @@ import type { ExternalTool } from './tools.js';
  * (`VELLUM_LOCK_TIMEOUT`, `VELLUM_WRITE_FAILED`, ...) pass through unchanged.
  */
 
-export interface ValidationIssue {
-  /** The argument at fault, e.g. `['projectKey']`. */
-  readonly path: readonly (string | number)[];
-  readonly message: string;
-}
+// One `ValidationError` for every package: re-exported because this package's API has always named it.
+export { ValidationError, type ValidationIssue } from '@vellum/atomic-io';
 
-/** An argument was rejected before anything was read or written (`VELLUM_VALIDATION`). */
-export class ValidationError extends VellumError {
-  readonly issues: readonly ValidationIssue[];
+const CODES = { ...ATOMIC_IO_ERROR_CODES, ...EXTERNAL_IDS_ERROR_CODES };
 
-  constructor(issues: readonly ValidationIssue[], options: VellumErrorOptions = {}) {
-    const detail = issues
-      .map(
-        (issue) =>
-          `${issue.path.length === 0 ? '(arguments)' : issue.path.join('.')}: ${issue.message}`,
-      )
-      .join('; ');
-    super('VELLUM_VALIDATION', `[external-ids] invalid arguments: ${detail}`, options);
-    this.issues = issues;
+/**
+ * The errors of `@vellum/external-ids`: the category comes from
+ * `EXTERNAL_IDS_ERROR_CODES`, or for a shared code from `ATOMIC_IO_ERROR_CODES`.
+ */
+export class ExternalIdsError extends VellumError {
+  constructor(
+    code: ExternalIdsErrorCode | AtomicIoErrorCode,
+    message: string,
+    options: VellumErrorOptions = {},
+  ) {
+    super(code, CODES[code], message, options);
   }
 }
 
@@ -35,7 +38,7 @@ export class ValidationError extends VellumError {
  * in `recovery` (`VELLUM_STATE_UNREADABLE`). Spec 003 returns empty state here,
  * which the next save would turn into the loss of every mapping.
  */
-export class StateUnreadableError extends VellumError {
+export class StateUnreadableError extends ExternalIdsError {
   /** The unreadable file's backup (which may not exist). */
   readonly backupPath: string;
   /** What a person can do, in order of preference. */
@@ -45,7 +48,7 @@ export class StateUnreadableError extends VellumError {
     const why = cause instanceof Error ? cause.message : String(cause);
     super(
       'VELLUM_STATE_UNREADABLE',
-      `[external-ids] ${path} cannot be read and no usable backup exists (${why}). ` +
+      `${path}: cannot be read and no usable backup exists (${why}). ` +
         `Nothing was written. To recover: ${recovery.map((step, i) => `(${i + 1}) ${step}`).join(' ')}`,
       { path, cause },
     );
@@ -59,7 +62,7 @@ export class StateUnreadableError extends VellumError {
  * to another task, or the task already has another id for that tool
  * (`VELLUM_MAPPING_CONFLICT`). Nothing is written.
  */
-export class MappingConflictError extends VellumError {
+export class MappingConflictError extends ExternalIdsError {
   readonly tool: ExternalTool;
   readonly internalId: string;
   readonly externalId: string;
@@ -84,7 +87,7 @@ export class MappingConflictError extends VellumError {
         : `${details.tool} ${details.externalId} is already mapped to ${details.ownerInternalId}`;
     super(
       'VELLUM_MAPPING_CONFLICT',
-      `[external-ids] cannot map ${details.internalId} to ${details.tool} ${details.externalId}: ${why}`,
+      `${details.internalId}: cannot map to ${details.tool} ${details.externalId}: ${why}`,
       { path },
     );
     this.tool = details.tool;
@@ -100,22 +103,22 @@ export class MappingConflictError extends VellumError {
  * (`VELLUM_NOT_FOUND`): an id handed out for it would belong to nothing.
  * Nothing is read or written.
  */
-export class UnknownTaskError extends VellumError {
+export class UnknownTaskError extends ExternalIdsError {
   readonly internalId: string;
 
   constructor(internalId: string) {
-    super('VELLUM_NOT_FOUND', `[external-ids] no task ${internalId}: nothing was mapped`);
+    super('VELLUM_NOT_FOUND', `no task ${internalId}: nothing was mapped`);
     this.internalId = internalId;
   }
 }
 
 /** Sync metadata was given for a task that has no id for that tool (`VELLUM_NOT_MAPPED`). */
-export class NotMappedError extends VellumError {
+export class NotMappedError extends ExternalIdsError {
   readonly internalId: string;
   readonly tool: ExternalTool;
 
   constructor(path: string, internalId: string, tool: ExternalTool) {
-    super('VELLUM_NOT_MAPPED', `[external-ids] ${internalId} has no ${tool} id`, { path });
+    super('VELLUM_NOT_MAPPED', `${internalId}: no ${tool} id`, { path });
     this.internalId = internalId;
     this.tool = tool;
   }
@@ -126,13 +129,13 @@ export class NotMappedError extends VellumError {
  * version other than 1): it was written by a newer tool, so it is neither
  * repaired nor overwritten (`VELLUM_UNSUPPORTED_VERSION`).
  */
-export class UnsupportedVersionError extends VellumError {
+export class UnsupportedVersionError extends ExternalIdsError {
   readonly version: string;
 
   constructor(path: string, version: string) {
     super(
       'VELLUM_UNSUPPORTED_VERSION',
-      `[external-ids] ${path} has format version ${JSON.stringify(version)}; this package reads 1.x`,
+      `${path}: format version ${JSON.stringify(version)}; this package reads 1.x`,
       { path },
     );
     this.version = version;
@@ -140,11 +143,11 @@ export class UnsupportedVersionError extends VellumError {
 }
 
 /** A counter reached `Number.MAX_SAFE_INTEGER` (`VELLUM_COUNTER_EXHAUSTED`). Nothing is written. */
-export class CounterExhaustedError extends VellumError {
+export class CounterExhaustedError extends ExternalIdsError {
   constructor(path: string, slot: string) {
     super(
       'VELLUM_COUNTER_EXHAUSTED',
-      `[external-ids] the ${slot} counter in ${path} is at ${Number.MAX_SAFE_INTEGER} and cannot grow`,
+      `${path}: the ${slot} counter is at ${Number.MAX_SAFE_INTEGER} and cannot grow`,
       { path },
     );
   }

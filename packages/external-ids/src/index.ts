@@ -9,8 +9,10 @@ export {
   type SyncMetadata,
   type SyncMetadataPatch,
 } from './mapper.js';
+export { EXTERNAL_IDS_ERROR_CODES, type ExternalIdsErrorCode } from './codes.js';
 export {
   CounterExhaustedError,
+  ExternalIdsError,
   MappingConflictError,
   NotMappedError,
   StateUnreadableError,

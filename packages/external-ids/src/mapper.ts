@@ -46,12 +46,12 @@ export interface ExternalIdMapperOptions {
   /** The Jira project / Linear team key used when `mapToExternal` gets none. Default `PROJ`. */
   defaultProjectKey?: string | undefined;
   /** Give up waiting for the lock after this long (`LockTimeoutError`). Default 10,000 ms. */
-  lockTimeoutMs?: number | undefined;
+  lockTimeout?: number | undefined;
   /**
    * A holder that has not refreshed the lock for this long may be taken over.
    * Default 10,000 ms (minimum 2,000).
    */
-  lockStaleMs?: number | undefined;
+  lockStale?: number | undefined;
   /** Told when a state file is restored from its `.bak`; without it a process warning is emitted. */
   onRecover?: ((report: StateRecovery) => void) | undefined;
   /**
@@ -142,7 +142,7 @@ export class ExternalIdMapper {
   readonly #files: StateFileSet;
   readonly #fs: FsLayer;
   readonly #defaultKey: string;
-  readonly #lockOptions: { lockPath: string; timeout?: number; stale?: number };
+  readonly #lockOptions: { lockPath: string; lockTimeout?: number; stale?: number };
   readonly #now: () => Date;
   readonly #taskExists: ((internalId: string) => boolean | Promise<boolean>) | undefined;
   readonly #indexes = new WeakMap<MappingState, ReverseIndex>();
@@ -161,8 +161,8 @@ export class ExternalIdMapper {
     this.#files = openStateFiles(this.paths, { fs: this.#fs, onRecover: options.onRecover });
     this.#defaultKey = options.defaultProjectKey ?? DEFAULT_PROJECT_KEY;
     this.#lockOptions = { lockPath: this.paths.lock };
-    if (options.lockTimeoutMs !== undefined) this.#lockOptions.timeout = options.lockTimeoutMs;
-    if (options.lockStaleMs !== undefined) this.#lockOptions.stale = options.lockStaleMs;
+    if (options.lockTimeout !== undefined) this.#lockOptions.lockTimeout = options.lockTimeout;
+    if (options.lockStale !== undefined) this.#lockOptions.stale = options.lockStale;
     this.#now = options.now ?? (() => new Date());
     this.#taskExists = options.taskExists;
   }
@@ -180,7 +180,7 @@ export class ExternalIdMapper {
    * @throws {UnknownTaskError} `taskExists` says there is no such task; nothing is read or written.
    * @throws {StateUnreadableError} a state file and its backup are unusable; nothing is written.
    * @throws {CounterExhaustedError} the counter is at `Number.MAX_SAFE_INTEGER`.
-   * @throws {LockTimeoutError} the lock was not acquired within `lockTimeoutMs`.
+   * @throws {LockTimeoutError} the lock was not acquired within `lockTimeout`.
    * @throws {WriteError | DiskFullError | DurabilityError | LockCompromisedError} from the writes.
    */
   async mapToExternal(

@@ -31,7 +31,7 @@ class Issues {
   }
 
   throwIfAny(): void {
-    if (this.list.length > 0) throw new ValidationError(this.list);
+    if (this.list.length > 0) throw new ValidationError('external-ids arguments', this.list);
   }
 }
 

@@ -65,7 +65,7 @@ describe('locking', () => {
     // Free: taken at once by someone else.
     await withLock(mapper.paths.mapping, () => undefined, {
       lockPath: mapper.paths.lock,
-      timeout: 0,
+      lockTimeout: 0,
     });
   });
 
@@ -94,7 +94,7 @@ describe('locking', () => {
   });
 
   it('times out with LockTimeoutError and writes nothing', async () => {
-    const { dir, mapper } = await freshMapper({ lockTimeoutMs: 100 });
+    const { dir, mapper } = await freshMapper({ lockTimeout: 100 });
     await mapper.mapToExternal('T1', 'github');
     const before = await snapshot(dir);
     const lock = await holdLock(mapper);

@@ -86,7 +86,9 @@ describe('mapToExternal', () => {
     expect(error).toMatchObject({ code: 'VELLUM_NOT_FOUND', internalId: 'T404' });
     expect(await snapshot(dir)).toEqual({});
     // bad arguments are refused first, without asking
-    await expect(mapper.mapToExternal('../T1', 'jira')).rejects.toThrow(/invalid arguments/);
+    await expect(mapper.mapToExternal('../T1', 'jira')).rejects.toThrow(
+      /invalid external-ids arguments/,
+    );
     expect(asked).toEqual(['T404']);
     expect(await mapper.mapToExternal('T1', 'jira')).toBe('PROJ-1');
     // only mapToExternal asks: recording an id a tracker assigned does not

@@ -107,7 +107,7 @@ describe('several processes', () => {
 
     // A short timeout fails, naming the holder, and writes nothing.
     const before = await snapshot(dir);
-    const impatient = new ExternalIdMapper({ stateDir: dir, lockTimeoutMs: 200 });
+    const impatient = new ExternalIdMapper({ stateDir: dir, lockTimeout: 200 });
     const error = await impatient.mapToExternal('T1', 'jira').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LockTimeoutError);
     expect((error as LockTimeoutError).holder?.pid).toBe(holder.pid);
@@ -159,7 +159,7 @@ describe('several processes', () => {
         }),
       );
       // What a process starting now finds: every acknowledged mapping, no id twice.
-      const mapper = new ExternalIdMapper({ stateDir: dir, lockStaleMs: 2000 });
+      const mapper = new ExternalIdMapper({ stateDir: dir, lockStale: 2000 });
       const listed = await mapper.list();
       const byTask = new Map(listed.map((entry) => [entry.internalId, entry.ids.jira]));
       for (const [internalId, externalId] of acked) expect(byTask.get(internalId)).toBe(externalId);

@@ -73,7 +73,7 @@ describe('input checks', () => {
     ]);
     const error = await mapper.mapToExternal(bad(null), bad('x')).catch((e: unknown) => e);
     expect((error as Error).message).toBe(
-      '[external-ids] invalid arguments: internalId: must be a string, got null; ' +
+      'invalid external-ids arguments: internalId: must be a string, got null; ' +
         'tool: must be one of jira, azure_devops, linear, github, got "x"',
     );
   });

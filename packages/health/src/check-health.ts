@@ -49,7 +49,7 @@ function failed(name: string, error: unknown): CheckOutcome {
  * turn; one that throws is reported as `check_failed` and the others still run.
  * Never throws for a fault it finds.
  *
- * @throws {HealthOptionsError} the options are unusable.
+ * @throws {ValidationError} the options are unusable.
  */
 export async function checkHealth(options: HealthOptions): Promise<HealthReport> {
   const normalized = normalizeOptions(options);

@@ -1,28 +1,17 @@
-import { VellumError } from '@vellum/atomic-io';
+import { VellumError, type VellumErrorOptions } from '@vellum/atomic-io';
+import { HEALTH_ERROR_CODES, type HealthErrorCode } from './codes.js';
 
-/** One thing wrong with the options a function was given. */
-export interface OptionIssue {
-  path: readonly (string | number)[];
-  message: string;
-}
-
-/**
- * `checkHealth`, `buildHealthJson` or `MetricsRecorder` was given unusable
- * options (`VELLUM_HEALTH_OPTIONS`); `issues` lists every problem found.
- */
-export class HealthOptionsError extends VellumError {
-  readonly issues: readonly OptionIssue[];
-  constructor(where: string, issues: readonly OptionIssue[]) {
-    const list = issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    super('VELLUM_HEALTH_OPTIONS', `[@vellum/health] invalid ${where} options: ${list.join('; ')}`);
-    this.issues = issues;
+/** The errors of `@vellum/health`: the category comes from `HEALTH_ERROR_CODES`. */
+export class HealthError extends VellumError {
+  constructor(code: HealthErrorCode, message: string, options: VellumErrorOptions = {}) {
+    super(code, HEALTH_ERROR_CODES[code], message, options);
   }
 }
 
 /** `MetricsRecorder.record` was given something that is not an operation metric (`VELLUM_INVALID_METRIC`). */
-export class InvalidMetricError extends VellumError {
+export class InvalidMetricError extends HealthError {
   constructor(message: string) {
-    super('VELLUM_INVALID_METRIC', `[@vellum/health] invalid metric: ${message}`);
+    super('VELLUM_INVALID_METRIC', `metric: ${message}`);
   }
 }
 

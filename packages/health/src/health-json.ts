@@ -1,7 +1,11 @@
 import { relative, resolve, sep } from 'node:path';
-import { isTempName, writeJsonAtomic } from '@vellum/atomic-io';
+import {
+  isTempName,
+  ValidationError,
+  writeJsonAtomic,
+  type ValidationIssue,
+} from '@vellum/atomic-io';
 import { parseSegmentName } from '@vellum/journal';
-import { HealthOptionsError, type OptionIssue } from './errors.js';
 import type { MetricsSummary } from './metrics-summary.js';
 import type { HealthReport, HealthStatus, Severity } from './types.js';
 import { walk } from './walk.js';
@@ -89,7 +93,7 @@ function averageMs(summary: MetricsSummary, operations: readonly string[]): numb
 }
 
 function validate(options: HealthJsonOptions): void {
-  const issues: OptionIssue[] = [];
+  const issues: ValidationIssue[] = [];
   if (typeof options?.root !== 'string' || options.root === '')
     issues.push({ path: ['root'], message: 'must be a non-empty string' });
   const cache = options?.cache;
@@ -100,14 +104,14 @@ function validate(options: HealthJsonOptions): void {
         issues.push({ path: ['cache', key], message: 'must be a finite number ≥ 0' });
     }
   }
-  if (issues.length > 0) throw new HealthOptionsError('buildHealthJson', issues);
+  if (issues.length > 0) throw new ValidationError('buildHealthJson options', issues);
 }
 
 /**
  * Measures the store for spec 002's `health.json`: total size, file count,
  * largest file and fragmentation from a scan of `root`; average read and
  * write times from operation metrics; the hit rate from cache statistics.
- * @throws {HealthOptionsError} the options are unusable.
+ * @throws {ValidationError} the options are unusable.
  */
 export async function buildHealthJson(options: HealthJsonOptions): Promise<HealthJson> {
   validate(options);

@@ -47,4 +47,5 @@ export {
   type HealthJson,
   type HealthJsonOptions,
 } from './health-json.js';
-export { HealthOptionsError, InvalidMetricError, type OptionIssue } from './errors.js';
+export { HEALTH_ERROR_CODES, HEALTH_WARNING_CODES, type HealthErrorCode } from './codes.js';
+export { HealthError, InvalidMetricError } from './errors.js';

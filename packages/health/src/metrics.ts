@@ -5,10 +5,12 @@ import {
   ensureDir,
   openOrNull,
   repairTail,
+  ValidationError,
   withLock,
   type FsLayer,
+  type ValidationIssue,
 } from '@vellum/atomic-io';
-import { HealthOptionsError, InvalidMetricError, messageOf, type OptionIssue } from './errors.js';
+import { InvalidMetricError, messageOf } from './errors.js';
 import {
   addToSummary,
   metricsFile,
@@ -63,7 +65,7 @@ function positiveInteger(
   value: unknown,
   fallback: number,
   path: string,
-  issues: OptionIssue[],
+  issues: ValidationIssue[],
 ): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
@@ -148,9 +150,9 @@ export class MetricsRecorder {
   #closed = false;
   #counts = { recorded: 0, written: 0, dropped: 0, appends: 0 };
 
-  /** @throws {HealthOptionsError} the options are unusable. */
+  /** @throws {ValidationError} the options are unusable. */
   constructor(options: MetricsRecorderOptions) {
-    const issues: OptionIssue[] = [];
+    const issues: ValidationIssue[] = [];
     if (typeof options?.dir !== 'string' || options.dir === '')
       issues.push({ path: ['dir'], message: 'must be a non-empty string' });
     this.#flushEvery = positiveInteger(options?.flushEvery, 512, 'flushEvery', issues);
@@ -164,7 +166,7 @@ export class MetricsRecorder {
     const lockTimeout: unknown = options?.lockTimeout;
     if (lockTimeout !== undefined && (typeof lockTimeout !== 'number' || !(lockTimeout >= 0)))
       issues.push({ path: ['lockTimeout'], message: 'must be a number ≥ 0' });
-    if (issues.length > 0) throw new HealthOptionsError('MetricsRecorder', issues);
+    if (issues.length > 0) throw new ValidationError('MetricsRecorder options', issues);
     this.dir = resolve(options.dir);
     this.#lockTimeout = options.lockTimeout;
     this.#fs = options.fs;
@@ -314,7 +316,7 @@ export class MetricsRecorder {
         }
         await target.append(lines);
       },
-      this.#lockTimeout === undefined ? {} : { timeout: this.#lockTimeout },
+      this.#lockTimeout === undefined ? {} : { lockTimeout: this.#lockTimeout },
     );
   }
 

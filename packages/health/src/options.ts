@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { defaultChecks } from './checks/index.js';
-import { HealthOptionsError, type OptionIssue } from './errors.js';
+import { ValidationError, type ValidationIssue } from '@vellum/atomic-io';
 import type { HealthCheck, HealthSource, HealthThresholds } from './types.js';
 
 export interface HealthOptions {
@@ -51,7 +51,7 @@ function isText(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
 }
 
-function checkSources(value: unknown, issues: OptionIssue[]): HealthSource[] {
+function checkSources(value: unknown, issues: ValidationIssue[]): HealthSource[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
     issues.push({ path: ['collections'], message: 'must be an array' });
@@ -73,7 +73,7 @@ function checkSources(value: unknown, issues: OptionIssue[]): HealthSource[] {
   return value as HealthSource[];
 }
 
-function checkThresholds(value: unknown, issues: OptionIssue[]): HealthThresholds {
+function checkThresholds(value: unknown, issues: ValidationIssue[]): HealthThresholds {
   const thresholds = { ...defaultThresholds };
   if (value === undefined) return thresholds;
   if (typeof value !== 'object' || value === null) {
@@ -93,7 +93,7 @@ function checkThresholds(value: unknown, issues: OptionIssue[]): HealthThreshold
   return thresholds;
 }
 
-function checkChecks(value: unknown, issues: OptionIssue[]): readonly HealthCheck[] {
+function checkChecks(value: unknown, issues: ValidationIssue[]): readonly HealthCheck[] {
   if (value === undefined) return defaultChecks;
   if (!Array.isArray(value)) {
     issues.push({ path: ['checks'], message: 'must be an array of checks' });
@@ -113,12 +113,12 @@ function checkChecks(value: unknown, issues: OptionIssue[]): readonly HealthChec
 
 /**
  * Validates `checkHealth`'s options and fills in defaults.
- * @throws {HealthOptionsError} listing every unusable option.
+ * @throws {ValidationError} listing every unusable option.
  */
 export function normalizeOptions(options: HealthOptions): NormalizedOptions {
-  const issues: OptionIssue[] = [];
+  const issues: ValidationIssue[] = [];
   if (typeof options !== 'object' || options === null) {
-    throw new HealthOptionsError('checkHealth', [{ path: [], message: 'must be an object' }]);
+    throw new ValidationError('checkHealth options', [{ path: [], message: 'must be an object' }]);
   }
   if (!isText(options.root)) issues.push({ path: ['root'], message: 'must be a non-empty string' });
   const sources = checkSources(options.collections, issues);
@@ -136,7 +136,7 @@ export function normalizeOptions(options: HealthOptions): NormalizedOptions {
   const checks = checkChecks(options.checks, issues);
   if (options.now !== undefined && typeof options.now !== 'function')
     issues.push({ path: ['now'], message: 'must be a function' });
-  if (issues.length > 0) throw new HealthOptionsError('checkHealth', issues);
+  if (issues.length > 0) throw new ValidationError('checkHealth options', issues);
 
   const root = resolve(options.root);
   const stateDirs = sources.flatMap((source) => [source.stateDir, source.journalDir]);

@@ -1,13 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ValidationError } from '@vellum/atomic-io';
 import { describe, expect, it } from 'vitest';
-import {
-  HealthOptionsError,
-  checkHealth,
-  defaultChecks,
-  type HealthCheck,
-  type HealthSource,
-} from '../src/index.js';
+import { checkHealth, defaultChecks, type HealthCheck, type HealthSource } from '../src/index.js';
 import { cleanStore, freshDir, tree } from './helpers.js';
 
 describe('checkHealth', () => {
@@ -98,9 +93,10 @@ describe('checkHealth', () => {
       collections: [{ name: 'x' }] as never,
       checks: [defaultChecks[0], defaultChecks[0]] as never,
     }).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(HealthOptionsError);
-    expect((error as HealthOptionsError).code).toBe('VELLUM_HEALTH_OPTIONS');
-    expect((error as HealthOptionsError).issues.map((issue) => issue.path.join('.'))).toEqual([
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).code).toBe('VELLUM_VALIDATION');
+    expect((error as ValidationError).category).toBe('usage');
+    expect((error as ValidationError).issues.map((issue) => issue.path.join('.'))).toEqual([
       'root',
       'collections.0.verifyIndexes',
       'collections.0.files',

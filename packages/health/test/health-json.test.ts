@@ -1,9 +1,9 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ValidationError } from '@vellum/atomic-io';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  HealthOptionsError,
   buildHealthJson,
   checkHealth,
   writeHealthJson,
@@ -101,7 +101,7 @@ describe('buildHealthJson', () => {
   });
 
   it('rejects bad options', async () => {
-    await expect(buildHealthJson({ root: '' })).rejects.toBeInstanceOf(HealthOptionsError);
+    await expect(buildHealthJson({ root: '' })).rejects.toBeInstanceOf(ValidationError);
     await expect(
       buildHealthJson({ root: '/tmp', cache: { hits: -1, misses: Number.NaN } }),
     ).rejects.toMatchObject({

@@ -1,11 +1,10 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nodeFs, type FileHandleLike, type FsLayer } from '@vellum/atomic-io';
+import { ValidationError, nodeFs, type FileHandleLike, type FsLayer } from '@vellum/atomic-io';
 import { describe, expect, it } from 'vitest';
 import {
   InvalidMetricError,
-  HealthOptionsError,
   MetricsRecorder,
   metricsFile,
   readMetricsSummary,
@@ -269,7 +268,7 @@ describe('MetricsRecorder', () => {
     expect(() =>
       metrics.record({ operation: 'x', duration_ms: 1, status: 'ok', timestamp: 'soon' }),
     ).toThrow(/timestamp/);
-    expect(() => new MetricsRecorder({ dir: '', flushEvery: 0 })).toThrow(HealthOptionsError);
+    expect(() => new MetricsRecorder({ dir: '', flushEvery: 0 })).toThrow(ValidationError);
   });
 });
 

@@ -1,5 +1,13 @@
-import { VellumError } from '@vellum/atomic-io';
+import { VellumError, type VellumErrorOptions } from '@vellum/atomic-io';
+import { INDEX_ERROR_CODES, type IndexErrorCode } from './codes.js';
 import type { IndexKey } from './key-order.js';
+
+/** The errors of `@vellum/index`: the category comes from `INDEX_ERROR_CODES`. */
+export class IndexError extends VellumError {
+  constructor(code: IndexErrorCode, message: string, options: VellumErrorOptions = {}) {
+    super(code, INDEX_ERROR_CODES[code], message, options);
+  }
+}
 
 /** Shows a key as it reads in code, so `1` and `"1"` stay apart in messages. */
 function describeKey(key: unknown): string {
@@ -10,7 +18,7 @@ function describeKey(key: unknown): string {
  * A unique index already maps `key` to another document (`VELLUM_UNIQUE_VIOLATION`).
  * The index is unchanged.
  */
-export class UniqueConstraintError extends VellumError {
+export class UniqueConstraintError extends IndexError {
   readonly index: string;
   readonly key: IndexKey;
   /** The document that was being written. */
@@ -34,7 +42,7 @@ export class UniqueConstraintError extends VellumError {
  * an infinite number, a nested array, or a type the index's `keyType` excludes
  * (`VELLUM_INVALID_KEY`). The index is unchanged.
  */
-export class InvalidKeyError extends VellumError {
+export class InvalidKeyError extends IndexError {
   readonly index: string;
   readonly id: string | undefined;
   readonly value: unknown;
@@ -50,7 +58,7 @@ export class InvalidKeyError extends VellumError {
 }
 
 /** A query that cannot be answered as asked, e.g. range bounds of two types (`VELLUM_INVALID_QUERY`). */
-export class InvalidQueryError extends VellumError {
+export class InvalidQueryError extends IndexError {
   readonly index: string;
   constructor(index: string, message: string) {
     super('VELLUM_INVALID_QUERY', `index "${index}": ${message}`);
@@ -63,7 +71,7 @@ export class InvalidQueryError extends VellumError {
  * tokenizer settings than the ones it is opened with (`VELLUM_INDEX_MISMATCH`):
  * its terms cannot be trusted, rebuild it from the documents.
  */
-export class IndexMismatchError extends VellumError {
+export class IndexMismatchError extends IndexError {
   readonly expected: string;
   readonly found: string;
   constructor(path: string | undefined, expected: string, found: string) {

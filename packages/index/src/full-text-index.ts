@@ -12,7 +12,7 @@ import {
   type FullTextState,
   type SearchIndexJson,
 } from './full-text-json.js';
-import { corruptValue, parsingSchema, type LoadOptions } from './persistence.js';
+import { corruptValue, parsingSchema, type IndexLoadOptions } from './persistence.js';
 import { lowerBound } from './sorted-ids.js';
 import { Tokenizer, type TokenizerOptions } from './tokenizer.js';
 
@@ -37,7 +37,7 @@ export interface FullTextIndexOptions<T> {
   name?: string | undefined;
 }
 
-export interface SearchOptions {
+export interface FullTextSearchOptions {
   /** Each query term also matches the indexed terms it begins (`auth` finds `authentication`). */
   prefix?: boolean | undefined;
   /** At most this many hits, best first. Default: all. */
@@ -259,7 +259,7 @@ export class FullTextIndex<T> {
    * then id). The query goes through the same tokenizer as the documents.
    * @throws {InvalidQueryError} when `limit` is not a non-negative integer.
    */
-  search(query: string, options: SearchOptions = {}): SearchHit[] {
+  search(query: string, options: FullTextSearchOptions = {}): SearchHit[] {
     const { prefix = false, limit, kinds } = options;
     if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
       throw new InvalidQueryError(this.name, `limit must be a non-negative integer, got ${limit}`);
@@ -367,7 +367,7 @@ export class FullTextIndex<T> {
   static async load<T>(
     path: string,
     options: FullTextIndexOptions<T>,
-    read: LoadOptions = {},
+    read: IndexLoadOptions = {},
   ): Promise<FullTextIndex<T> | null> {
     const index = new FullTextIndex(options);
     const schema = parsingSchema((value) => parseSearchIndex(value, true));

@@ -1,4 +1,4 @@
-import type { SchemaIssue } from '@vellum/atomic-io';
+import type { ValidationIssue } from '@vellum/atomic-io';
 import { MAX_ISSUES, type Parsed } from './persistence.js';
 import { sortUnique } from './sorted-ids.js';
 import type { TokenizerSettings } from './tokenizer.js';
@@ -87,7 +87,7 @@ export function emptyState(): FullTextState {
  * With `adopt`, id arrays of `value` are sorted in place and kept.
  */
 export function parseSearchIndex(value: unknown, adopt: boolean): Parsed<FullTextState> {
-  const issues: SchemaIssue[] = [];
+  const issues: ValidationIssue[] = [];
   const issue: Report = (message, ...path) => {
     if (issues.length < MAX_ISSUES) issues.push({ message, path });
   };

@@ -1,4 +1,6 @@
+export { INDEX_ERROR_CODES, type IndexErrorCode } from './codes.js';
 export {
+  IndexError,
   IndexMismatchError,
   InvalidKeyError,
   InvalidQueryError,
@@ -14,10 +16,10 @@ export {
   type IndexDrift,
   type RangeBounds,
   type SecondaryIndexOptions,
-  type VerifyReport,
+  type IndexVerifyReport,
 } from './secondary-index.js';
 export type { SecondaryIndexJson } from './secondary-json.js';
-export type { LoadOptions } from './persistence.js';
+export type { IndexLoadOptions } from './persistence.js';
 export { Tokenizer, type TokenizerOptions, type TokenizerSettings } from './tokenizer.js';
 export { DEFAULT_BM25, type Bm25Params } from './bm25.js';
 export {
@@ -27,6 +29,6 @@ export {
   type FullTextField,
   type FullTextIndexOptions,
   type SearchHit,
-  type SearchOptions,
+  type FullTextSearchOptions,
 } from './full-text-index.js';
 export type { Bm25Section, FullTextSettings, SearchIndexJson } from './full-text-json.js';

@@ -12,7 +12,7 @@ import {
   type IndexKey,
   type KeyClass,
 } from './key-order.js';
-import { corruptValue, parsingSchema, type LoadOptions } from './persistence.js';
+import { corruptValue, parsingSchema, type IndexLoadOptions } from './persistence.js';
 import { parseEntries, type SecondaryIndexJson } from './secondary-json.js';
 import {
   differenceSorted,
@@ -50,7 +50,7 @@ export interface IndexDrift {
   id: string;
 }
 
-export interface VerifyReport {
+export interface IndexVerifyReport {
   /** `true` when the index holds exactly what the documents say. */
   ok: boolean;
   /** Pairs the documents have and the index lacks. */
@@ -297,7 +297,7 @@ export class SecondaryIndex<T> {
    * show up as `missing`.
    * @throws {InvalidKeyError} when the extractor returns something that is not a key.
    */
-  verify(docs: DocumentEntries<T>): VerifyReport {
+  verify(docs: DocumentEntries<T>): IndexVerifyReport {
     const expected = this.#collect(docs);
     const missing = driftBetween(expected, this.#entries);
     const extra = driftBetween(this.#entries, expected);
@@ -348,7 +348,7 @@ export class SecondaryIndex<T> {
   static async load<T>(
     path: string,
     options: SecondaryIndexOptions<T>,
-    read: LoadOptions = {},
+    read: IndexLoadOptions = {},
   ): Promise<SecondaryIndex<T> | null> {
     const index = new SecondaryIndex(options);
     const schema = parsingSchema((value) => parseEntries(value, index.#codec, index.unique, true));

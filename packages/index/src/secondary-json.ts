@@ -1,4 +1,4 @@
-import type { SchemaIssue } from '@vellum/atomic-io';
+import type { ValidationIssue } from '@vellum/atomic-io';
 import type { KeyCodec } from './key-codec.js';
 import type { IndexKey } from './key-order.js';
 import { MAX_ISSUES, type Parsed } from './persistence.js';
@@ -29,7 +29,7 @@ export function parseEntries(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { issues: [{ message: 'expected an object mapping keys to ids', path: [] }] };
   }
-  const issues: SchemaIssue[] = [];
+  const issues: ValidationIssue[] = [];
   const entries = new Map<IndexKey, string[]>();
   const object = value as Record<string, unknown>;
   for (const name of Object.keys(object)) {
@@ -54,7 +54,7 @@ export function parseEntries(
 function readIds(
   value: unknown,
   name: string,
-  issues: SchemaIssue[],
+  issues: ValidationIssue[],
   adopt: boolean,
 ): string[] | undefined {
   if (typeof value === 'string') return [value];

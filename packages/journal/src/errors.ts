@@ -1,11 +1,19 @@
-import { VellumError } from '@vellum/atomic-io';
+import { VellumError, type VellumErrorOptions } from '@vellum/atomic-io';
+import { JOURNAL_ERROR_CODES, type JournalErrorCode } from './codes.js';
+
+/** The errors of `@vellum/journal`: the category comes from `JOURNAL_ERROR_CODES`. */
+export class JournalError extends VellumError {
+  constructor(code: JournalErrorCode, message: string, options: VellumErrorOptions = {}) {
+    super(code, JOURNAL_ERROR_CODES[code], message, options);
+  }
+}
 
 /**
  * A journal segment holds a bad record followed by good ones, or a torn tail
  * anywhere but at the end of the newest segment. The journal refuses to guess:
  * nothing is applied past the damage and nothing is cut.
  */
-export class JournalCorruptError extends VellumError {
+export class JournalCorruptError extends JournalError {
   readonly segment: string;
   readonly line: number | undefined;
   constructor(
@@ -19,8 +27,8 @@ export class JournalCorruptError extends VellumError {
 }
 
 /** The journal was used after `close()`. */
-export class JournalClosedError extends VellumError {
+export class JournalClosedError extends JournalError {
   constructor(dir: string) {
-    super('VELLUM_JOURNAL_CLOSED', `journal in ${dir} is closed`, { path: dir });
+    super('VELLUM_JOURNAL_CLOSED', `journal ${dir}: closed`, { path: dir });
   }
 }

@@ -51,7 +51,7 @@ interface Lease {
   since: number;
 }
 
-export interface TailRepair {
+export interface JournalTailRepair {
   tail: PendingTail;
   quarantinedTo: string;
 }
@@ -97,7 +97,7 @@ export class Journal {
   #lease: Lease | undefined;
   #leaseTimer: NodeJS.Timeout | undefined;
   #exclusiveTail: Promise<void> = Promise.resolve();
-  #lastCut: TailRepair | undefined;
+  #lastCut: JournalTailRepair | undefined;
   #segment: SegmentName | undefined;
   #appender: Appender | undefined;
   #size = 0;
@@ -140,9 +140,9 @@ export class Journal {
   static async withLock<T>(
     dir: string,
     fn: () => Promise<T> | T,
-    options: { timeout?: number | undefined } = {},
+    options: { lockTimeout?: number | undefined } = {},
   ): Promise<T> {
-    return withLock(join(resolve(dir), LOCK_NAME), fn, { timeout: options.timeout });
+    return withLock(join(resolve(dir), LOCK_NAME), fn, { lockTimeout: options.lockTimeout });
   }
 
   /** Highest sequence number appended or read so far. */
@@ -421,7 +421,7 @@ export class Journal {
         held(lock);
         await releasing;
       },
-      { timeout: this.#lockTimeout },
+      { lockTimeout: this.#lockTimeout },
     );
     const lock = await Promise.race([acquired, released.then(() => acquired)]);
     this.#lease = {
@@ -459,7 +459,7 @@ export class Journal {
    * quarantine file. Takes the lock.
    * @returns what was cut, or `null`.
    */
-  async repair(): Promise<TailRepair | null> {
+  async repair(): Promise<JournalTailRepair | null> {
     this.#lastCut = undefined;
     return this.exclusive(async () => {
       await this.catchUp();

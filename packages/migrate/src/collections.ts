@@ -9,7 +9,7 @@ import type { Doc } from './registry.js';
  * versions, which no single schema accepts. Pass the same `layout` (and
  * `indexes`, so persisted index files are rewritten) as the application.
  */
-export type CollectionSetup = Omit<CollectionOptions<Doc>, 'root' | 'name' | 'schema'>;
+export type MigrationCollectionSetup = Omit<CollectionOptions<Doc>, 'root' | 'name' | 'schema'>;
 
 /**
  * Types a collection's setup with the application's document type and
@@ -18,8 +18,8 @@ export type CollectionSetup = Omit<CollectionOptions<Doc>, 'root' | 'name' | 'sc
  */
 export function defineCollection<T>(
   setup: Omit<CollectionOptions<T>, 'root' | 'name' | 'schema'>,
-): CollectionSetup {
-  return setup as unknown as CollectionSetup;
+): MigrationCollectionSetup {
+  return setup as unknown as MigrationCollectionSetup;
 }
 
 /** Accepts any JSON object: during a migration documents of two versions coexist. */
@@ -32,7 +32,7 @@ export const anyDocument: StandardSchemaV1<unknown, Doc> = {
   },
 };
 
-export function idFieldOf(setup: CollectionSetup): string {
+export function idFieldOf(setup: MigrationCollectionSetup): string {
   return setup.idField ?? 'id';
 }
 
@@ -43,7 +43,7 @@ export function idFieldOf(setup: CollectionSetup): string {
 export async function openForMigration(
   root: string,
   name: string,
-  setup: CollectionSetup,
+  setup: MigrationCollectionSetup,
 ): Promise<Collection<Doc>> {
   return Collection.open<Doc>({ ...setup, root, name, schema: anyDocument });
 }

@@ -6,7 +6,7 @@ import {
   anyDocument,
   idFieldOf,
   readEntries,
-  type CollectionSetup,
+  type MigrationCollectionSetup,
   type StoredEntry,
 } from './collections.js';
 import { MigrationPlanError } from './errors.js';
@@ -41,7 +41,7 @@ async function copyTree(source: string, target: string, skip: string | undefined
 async function readWithoutWriting(
   root: string,
   name: string,
-  setup: CollectionSetup,
+  setup: MigrationCollectionSetup,
   tmpDir: string,
 ): Promise<StoredEntry[]> {
   // The collection's own defaults, mirrored: its state is found where it would look.
@@ -94,7 +94,7 @@ export interface DryRunStep {
 export async function simulateSteps(input: {
   root: string;
   registry: MigrationRegistry;
-  collections: Readonly<Record<string, CollectionSetup>>;
+  collections: Readonly<Record<string, MigrationCollectionSetup>>;
   steps: readonly Step[];
   migratedAt: string;
   samples: number;

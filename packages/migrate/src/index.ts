@@ -3,7 +3,7 @@ export {
   type MigrationReport,
   type MigratorOptions,
   type ProgressEvent,
-  type RecoveryReport,
+  type MigrationRecoveryReport,
   type RunOptions,
   type StepReport,
 } from './runner.js';
@@ -21,7 +21,7 @@ export {
   type TransformContext,
   type Transforms,
 } from './registry.js';
-export { defineCollection, type CollectionSetup } from './collections.js';
+export { defineCollection, type MigrationCollectionSetup } from './collections.js';
 export { copyBackup, type BackupContext, type BackupFn, type BackupManifest } from './backup.js';
 export { checkStoreVersion, type MigrationStatus, type StatusOptions } from './status.js';
 export { readStoreVersion, writeStoreVersion, VERSION_FILE } from './version-file.js';
@@ -36,9 +36,11 @@ export { MIGRATION_FIELD, VERSION_FIELD, type MigrationStamp } from './document.
 export type { Change } from './diff.js';
 export type { CollectionReport, DocumentDiff } from './step.js';
 export type { HistoryEntry, Marker } from './marker.js';
+export { MIGRATE_ERROR_CODES, MIGRATE_WARNING_CODES, type MigrateErrorCode } from './codes.js';
 export {
   DocumentVersionError,
   InvalidMigrationsError,
+  MigrateError,
   MigrationFailedError,
   MigrationInProgressError,
   MigrationPlanError,

@@ -3,7 +3,12 @@ import { join, resolve } from 'node:path';
 import { cleanupTempFiles, ensureDir, withLock } from '@vellum/atomic-io';
 import type { Collection, WriteResult } from '@vellum/collection';
 import { copyBackup, type BackupFn } from './backup.js';
-import { idFieldOf, openForMigration, readEntries, type CollectionSetup } from './collections.js';
+import {
+  idFieldOf,
+  openForMigration,
+  readEntries,
+  type MigrationCollectionSetup,
+} from './collections.js';
 import { simulateSteps } from './dry-run.js';
 import {
   MigrationFailedError,
@@ -38,7 +43,7 @@ export interface MigratorOptions {
   root: string;
   registry: MigrationRegistry;
   /** Every collection of the store, by name, opened as the application opens it (minus the schema). */
-  collections: Readonly<Record<string, CollectionSetup>>;
+  collections: Readonly<Record<string, MigrationCollectionSetup>>;
   /** Takes a backup before each step. Default `copyBackup` (into `.vellum/migrations/backup-*`). */
   backup?: BackupFn | undefined;
   /** The version of a store without a version file. Default: the registry's base version. */
@@ -91,7 +96,7 @@ export interface StepReport {
 }
 
 /** What opening (or a run) found and did about an interrupted step. */
-export interface RecoveryReport {
+export interface MigrationRecoveryReport {
   migrationId: string;
   direction: Direction;
   from: Version;
@@ -112,7 +117,7 @@ export interface MigrationReport {
   to: Version;
   steps: StepReport[];
   /** An interrupted step this run recovered first. */
-  recovered: RecoveryReport | undefined;
+  recovered: MigrationRecoveryReport | undefined;
   /** Dry run only: an interrupted step that the real run would recover first. */
   interrupted: InterruptedMigration | undefined;
 }
@@ -137,9 +142,9 @@ export class Migrator {
   readonly root: string;
   readonly registry: MigrationRegistry;
   readonly #options: MigratorOptions;
-  readonly #setups: [string, CollectionSetup][];
+  readonly #setups: [string, MigrationCollectionSetup][];
   readonly #now: () => Date;
-  #recovered: RecoveryReport | undefined;
+  #recovered: MigrationRecoveryReport | undefined;
 
   private constructor(options: MigratorOptions) {
     this.root = resolve(options.root);
@@ -174,7 +179,7 @@ export class Migrator {
   }
 
   /** What `open` did about an interrupted step, if there was one. */
-  get recovered(): RecoveryReport | undefined {
+  get recovered(): MigrationRecoveryReport | undefined {
     return this.#recovered;
   }
 
@@ -225,7 +230,7 @@ export class Migrator {
     await ensureDir(migrationsDir(this.root));
     return withLock(versionFilePath(this.root), fn, {
       lockPath: join(migrationsDir(this.root), 'migrate.lock'),
-      timeout: this.#options.lockTimeout,
+      lockTimeout: this.#options.lockTimeout,
     });
   }
 
@@ -584,7 +589,7 @@ export class Migrator {
   }
 
   /** Settles an interrupted step, holding the lock. */
-  async #recover(): Promise<RecoveryReport | undefined> {
+  async #recover(): Promise<MigrationRecoveryReport | undefined> {
     const marker = await readMarker(this.root);
     if (marker === null) return undefined;
     const interrupted = interruptedFrom(marker);
@@ -611,7 +616,10 @@ export class Migrator {
       from: marker.from_version,
       to: marker.to_version,
     };
-    const report = (outcome: RecoveryReport['outcome'], version: Version): RecoveryReport => ({
+    const report = (
+      outcome: MigrationRecoveryReport['outcome'],
+      version: Version,
+    ): MigrationRecoveryReport => ({
       migrationId: migration.id,
       direction: step.direction,
       from: step.from,

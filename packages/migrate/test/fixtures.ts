@@ -3,7 +3,7 @@ import { z } from 'zod';
 import {
   defineMigrations,
   writeStoreVersion,
-  type CollectionSetup,
+  type MigrationCollectionSetup,
   type Doc,
   type MigrationDefinition,
 } from '../src/index.js';
@@ -42,7 +42,7 @@ export const migrations: MigrationDefinition[] = [
 
 export const registry = defineMigrations(migrations);
 
-export const collections: Record<string, CollectionSetup> = {
+export const collections: Record<string, MigrationCollectionSetup> = {
   tasks: {
     layout: perDocumentLayout<Doc>({
       dir: 'tasks',
@@ -53,7 +53,7 @@ export const collections: Record<string, CollectionSetup> = {
 };
 
 /** The same store with tasks in one JSON array: one file write per flush, for the bigger runs. */
-export const arrayCollections: Record<string, CollectionSetup> = {
+export const arrayCollections: Record<string, MigrationCollectionSetup> = {
   tasks: { layout: arrayFileLayout<Doc>({ file: 'tasks.json' }) },
   notes: { layout: arrayFileLayout<Doc>({ file: 'notes.json' }) },
 };
@@ -139,7 +139,7 @@ const AnyDoc = z.record(z.string(), z.unknown());
 async function open(
   root: string,
   name: string,
-  setups: Record<string, CollectionSetup>,
+  setups: Record<string, MigrationCollectionSetup>,
 ): Promise<Collection<Doc>> {
   const setup = setups[name];
   if (setup === undefined) throw new Error(`no collection ${name}`);
@@ -151,7 +151,7 @@ export async function seedStore(
   root: string,
   docs: { tasks: Doc[]; notes: Doc[] },
   version: string | null = '1',
-  setups: Record<string, CollectionSetup> = collections,
+  setups: Record<string, MigrationCollectionSetup> = collections,
 ): Promise<void> {
   for (const name of ['tasks', 'notes'] as const) {
     const collection = await open(root, name, setups);
@@ -165,7 +165,7 @@ export async function seedStore(
 /** Every document of both collections, as the application would read them. */
 export async function readDocs(
   root: string,
-  setups: Record<string, CollectionSetup> = collections,
+  setups: Record<string, MigrationCollectionSetup> = collections,
 ): Promise<{ tasks: Doc[]; notes: Doc[] }> {
   const out: { tasks: Doc[]; notes: Doc[] } = { tasks: [], notes: [] };
   for (const name of ['tasks', 'notes'] as const) {

@@ -9,7 +9,7 @@ import {
   readStoreVersion,
   writeStoreVersion,
   type Doc,
-  type RecoveryReport,
+  type MigrationRecoveryReport,
 } from '../src/index.js';
 import { applySteps } from '../src/document.js';
 import { markerPath } from '../src/marker.js';
@@ -33,7 +33,7 @@ const AnyDoc = z.record(z.string(), z.unknown());
 
 /** Where the kill lands: right after a protocol point (the child blocks there), some ms after one, or at a random time. */
 type Kill =
-  | { at: string; expect: RecoveryReport['outcome'] | 'none' }
+  | { at: string; expect: MigrationRecoveryReport['outcome'] | 'none' }
   | { after: string; withinMs: number }
   | { randomMs: number };
 

@@ -85,7 +85,7 @@ describe('collections open on first use', () => {
         held();
         await released;
       },
-      { timeout: 5_000 },
+      { lockTimeout: 5_000 },
     );
     await isHeld;
     const failed = await store.tasks.get('TASK-001-001').catch((error: unknown) => error);

@@ -17,7 +17,7 @@ async function withMapper<T>(
   const { ExternalIdMapper, StateUnreadableError } = await import('@vellum/external-ids');
   const ids = new ExternalIdMapper({
     stateDir: context.idsDir,
-    lockTimeoutMs: context.lockTimeout,
+    lockTimeout: context.lockTimeout,
     taskExists,
   });
   try {

@@ -31,7 +31,7 @@ async function caller(slot, count) {
         await writeJsonAtomic(counter, { n: current.n + 1 }, { lock });
         appendFileSync(log, `exit ${tag}\n`);
       },
-      { timeout: 120_000, ...(staleText === undefined ? {} : { stale: Number(staleText) }) },
+      { lockTimeout: 120_000, ...(staleText === undefined ? {} : { stale: Number(staleText) }) },
     );
   }
 }

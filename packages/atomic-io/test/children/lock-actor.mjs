@@ -56,7 +56,7 @@ if (mode === 'pause-on-takeover' || mode === 'pause-before-remove') {
 const { nodeFs, withLock, writeJsonAtomic } = await import('../../dist/index.js');
 const options = {};
 if (staleText !== 'default') options.stale = Number(staleText);
-if (timeoutText !== 'default') options.timeout = Number(timeoutText);
+if (timeoutText !== 'default') options.lockTimeout = Number(timeoutText);
 
 const emit = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
 const describe = (error) => ({

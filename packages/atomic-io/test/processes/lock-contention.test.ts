@@ -61,7 +61,7 @@ describe('withLock across processes', () => {
     expect(failed.waitedMs).toBeGreaterThanOrEqual(700);
 
     // The same from this process, with the typed error.
-    const error: unknown = await withLock(target, () => 'acquired', { timeout: 300 }).catch(
+    const error: unknown = await withLock(target, () => 'acquired', { lockTimeout: 300 }).catch(
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(LockTimeoutError);
@@ -125,7 +125,7 @@ describe('withLock within one process', () => {
               await writeJsonAtomic(counter, { n: (current?.n ?? 0) + 1 }, { lock });
               appendFileSync(log, `exit parent:${slot}\n`);
             },
-            { timeout: 60_000 },
+            { lockTimeout: 60_000 },
           );
         }
       }),

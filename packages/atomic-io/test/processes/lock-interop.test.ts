@@ -79,7 +79,7 @@ describe('the kernel lock beside the specs’ own tools', () => {
     const target = join(dir, 'index.json');
     const tool = spawnCommand('flock', ['-x', `${target}.lock`, '-c', 'echo held; read line']);
     await tool.waitForText('held');
-    const error = (await withLock(target, () => 'taken', { timeout: 300 }).catch(
+    const error = (await withLock(target, () => 'taken', { lockTimeout: 300 }).catch(
       (e: unknown) => e,
     )) as LockTimeoutError;
     expect(error).toBeInstanceOf(LockTimeoutError);
@@ -88,7 +88,7 @@ describe('the kernel lock beside the specs’ own tools', () => {
     expect(error.message).toContain('flock');
 
     const waiting = withLock(target, () => writeJsonAtomic(target, { by: 'vellum' }), {
-      timeout: 20_000,
+      lockTimeout: 20_000,
     });
     tool.send('');
     await tool.succeeded();
@@ -100,7 +100,7 @@ describe('the kernel lock beside the specs’ own tools', () => {
     const target = join(dir, 'external_id_counters.json');
     const python = spawnCommand('python3', [childScript('py-flock.py'), 'hold', `${target}.lock`]);
     await python.waitForText('held');
-    const error = (await withLock(target, () => 'taken', { timeout: 300 }).catch(
+    const error = (await withLock(target, () => 'taken', { lockTimeout: 300 }).catch(
       (e: unknown) => e,
     )) as LockTimeoutError;
     expect(error).toBeInstanceOf(LockTimeoutError);
@@ -113,7 +113,7 @@ describe('the kernel lock beside the specs’ own tools', () => {
       () => {
         inside = true;
       },
-      { timeout: 20_000 },
+      { lockTimeout: 20_000 },
     );
     python.send('');
     await python.waitForText('released');

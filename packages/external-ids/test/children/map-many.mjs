@@ -1,5 +1,5 @@
 // One of the processes of test/processes.test.ts.
-// argv: <stateDir> <tool> <projectKey|-> <task prefix> <count> <concurrency> [lockStaleMs]
+// argv: <stateDir> <tool> <projectKey|-> <task prefix> <count> <concurrency> [lockStale]
 // Prints `ready`, waits for `go` on stdin (a start barrier, so every process
 // contends from the first call), then maps tasks <prefix>-0 .. <prefix>-<count-1>
 // with <concurrency> callers spread over two mapper instances. Prints
@@ -19,8 +19,8 @@ const concurrency = Number(concurrencyText);
 // Every lock wait counts toward the timeout; eight busy processes can queue for a while.
 const options = {
   stateDir,
-  lockTimeoutMs: 300_000,
-  lockStaleMs: staleText === undefined ? 30_000 : Number(staleText),
+  lockTimeout: 300_000,
+  lockStale: staleText === undefined ? 30_000 : Number(staleText),
 };
 const mappers = [new ExternalIdMapper(options), new ExternalIdMapper(options)];
 
