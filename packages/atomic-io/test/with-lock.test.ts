@@ -59,7 +59,7 @@ describe.each<LockMechanism>(['flock', 'proper-lockfile'])(
               inside--;
               // Correctness, not speed: a loaded CI machine may take longer than the default 10 s.
             },
-            { timeout: 120_000 },
+            { lockTimeout: 120_000 },
           ),
         ),
       );

@@ -48,8 +48,9 @@ export interface ExternalIdMapperOptions {
   /** Give up waiting for the lock after this long (`LockTimeoutError`). Default 10,000 ms. */
   lockTimeout?: number | undefined;
   /**
-   * A holder that has not refreshed the lock for this long may be taken over.
-   * Default 10,000 ms (minimum 2,000).
+   * Fallback lock only (no `flock` on this platform): a holder that has not
+   * refreshed the lock for this long may be taken over. Default 10,000 ms
+   * (minimum 2,000). A kernel lock is released when its holder exits.
    */
   lockStale?: number | undefined;
   /** Told when a state file is restored from its `.bak`; without it a process warning is emitted. */
@@ -443,7 +444,7 @@ export class ExternalIdMapper {
 
   async #transact<R>(fn: (tx: Transaction) => Promise<R>): Promise<R> {
     await this.#init();
-    const { timeout } = this.#lockOptions;
+    const { lockTimeout } = this.#lockOptions;
     return withLock(
       this.paths.mapping,
       (own) =>
@@ -460,9 +461,9 @@ export class ExternalIdMapper {
                 await tx.commit(this.#now().toISOString());
                 return result;
               },
-              { timeout },
+              { lockTimeout },
             ),
-          { timeout },
+          { lockTimeout },
         ),
       this.#lockOptions,
     );

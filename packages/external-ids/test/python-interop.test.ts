@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Child, assertBuilt } from './helpers/children.js';
+import { assertBuilt, startChild } from './helpers/children.js';
 import { freshMapper } from './helpers/setup.js';
 
 interface Done {
@@ -57,12 +57,12 @@ describe('beside spec 003’s Python tool', () => {
     await mkdir(dir, { recursive: true });
     const perProcess = 40;
     const pythons = ['PY0', 'PY1'].map((prefix) => pythonMapper(dir, prefix, perProcess));
-    const nodes = ['JS0', 'JS1'].map(
-      (prefix) => new Child('map-many.mjs', [dir, 'github', '-', prefix, String(perProcess), '2']),
+    const nodes = ['JS0', 'JS1'].map((prefix) =>
+      startChild('map-many.mjs', [dir, 'github', '-', prefix, String(perProcess), '2']),
     );
     await Promise.all([
       ...pythons.map((python) => python.ready),
-      ...nodes.map((node) => node.waitFor((line) => line === 'ready')),
+      ...nodes.map((node) => node.waitForLine((line) => line === 'ready')),
     ]);
     for (const python of pythons) python.go();
     for (const node of nodes) node.send('go');
@@ -70,7 +70,7 @@ describe('beside spec 003’s Python tool', () => {
       await Promise.all([
         ...pythons.map(async (python) => (await python.done).results),
         ...nodes.map(async (node) => {
-          const done = await node.event<Done>('done');
+          const done = await node.waitForEvent<Done>('done');
           await node.succeeded();
           return done.results;
         }),
