@@ -11,7 +11,6 @@ import { MIGRATE_ERROR_CODES } from '@vellum/migrate/codes';
 /** The codes only the CLI raises, and the category of each (`docs/errors.md`). */
 export const CLI_ERROR_CODES = {
   VELLUM_USAGE: 'usage',
-  VELLUM_NO_STORE: 'not-found',
   VELLUM_INDEX_DRIFT: 'corruption',
   VELLUM_UNHEALTHY: 'corruption',
   // What the CLI reports for an error that carries no Vellum code (a bug, an fs error).

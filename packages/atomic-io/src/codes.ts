@@ -32,6 +32,7 @@ export const ATOMIC_IO_ERROR_CODES = {
   VELLUM_NOT_SERIALIZABLE: 'usage',
   VELLUM_LOCK_USAGE: 'usage',
   VELLUM_NOT_FOUND: 'not-found',
+  VELLUM_FILE_NOT_FOUND: 'not-found',
   VELLUM_LOCK_TIMEOUT: 'conflict',
   // The lock was taken over while held: another process wrote meanwhile, as in a lost race.
   VELLUM_LOCK_COMPROMISED: 'conflict',

@@ -83,6 +83,13 @@ export class WriteError extends AtomicIoError {
   }
 }
 
+/** A file named as input does not exist (`VELLUM_FILE_NOT_FOUND`): never read as empty. */
+export class FileNotFoundError extends AtomicIoError {
+  constructor(path: string, what = 'file') {
+    super('VELLUM_FILE_NOT_FOUND', `${path}: no such ${what}`, { path });
+  }
+}
+
 /** The disk or a size limit is full (ENOSPC, EDQUOT, EFBIG); the target is unchanged. */
 export class DiskFullError extends AtomicIoError {
   readonly errno: string | undefined;

@@ -10,6 +10,7 @@ export {
   AtomicIoError,
   CorruptFileError,
   DiskFullError,
+  FileNotFoundError,
   DurabilityError,
   InvalidIdError,
   ItemLockedError,

@@ -57,24 +57,23 @@ export class CollectionClosedError extends CollectionError {
   }
 }
 
-/** `Collection.open` with `createIfMissing: false` found no collection there; nothing was created. */
-export class StoreNotFoundError extends VellumError {
+/**
+ * An open with `createIfMissing: false` found no store there (a collection's, or a domain store's
+ * `what`: `'.ap-state store'`); nothing was created.
+ */
+export class StoreNotFoundError extends CollectionError {
   readonly collection: string;
-  constructor(collection: string, root: string) {
-    super('VELLUM_NO_STORE', `no collection ${collection} at ${root}: nothing was created`, {
-      path: root,
-    });
+  constructor(collection: string, root: string, what = `collection ${collection}`) {
+    super('VELLUM_NO_STORE', `${root}: no ${what} there; nothing was created`, { path: root });
     this.collection = collection;
   }
 }
 
-/** `Collection.open` with `errorIfExists: true` found a collection there already. */
-export class StoreExistsError extends VellumError {
+/** An open with `errorIfExists: true` found a store there already (`what` as above). */
+export class StoreExistsError extends CollectionError {
   readonly collection: string;
-  constructor(collection: string, root: string) {
-    super('VELLUM_STORE_EXISTS', `collection ${collection} already exists at ${root}`, {
-      path: root,
-    });
+  constructor(collection: string, root: string, what = `collection ${collection}`) {
+    super('VELLUM_STORE_EXISTS', `${root}: ${what} exists already`, { path: root });
     this.collection = collection;
   }
 }
