@@ -6,9 +6,10 @@ import { LockCompromisedError, ValidationError, VellumError } from '@vellum/atom
 import { ConflictError, NotFoundError } from '@vellum/collection';
 import { CounterExhaustedError } from '@vellum/external-ids';
 import { StoreTooNewError } from '@vellum/migrate';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CLI_ERROR_CODES, RAISABLE_CODES, type CliErrorCode } from '../src/codes.js';
 import { EXIT, EXIT_BY_CATEGORY, categoryOf, exitCodeFor } from '../src/exit-codes.js';
+import type { Io } from '../src/io.js';
 import { CliError, reportError } from '../src/output.js';
 import {
   SUITE_TIMEOUT_MS,
@@ -19,24 +20,18 @@ import {
   vellumIn,
 } from './helpers.js';
 
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
-/** `reportError` with stdout and stderr captured: the exit code and what was written. */
+/** `reportError` into buffers: the exit code and what was written. */
 function report(error: unknown, json: boolean): { exit: number; stdout: string; stderr: string } {
   let stdout = '';
   let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const exit = reportError({ json, quiet: false }, error);
-  vi.restoreAllMocks();
+  const io: Io = {
+    out: (text) => (stdout += text),
+    err: (text) => (stderr += text),
+    errIsTTY: false,
+    errColumns: 80,
+    muteWarnings: () => undefined,
+  };
+  const exit = reportError({ json, quiet: false, io }, error);
   return { exit, stdout, stderr };
 }
 

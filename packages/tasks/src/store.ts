@@ -4,9 +4,17 @@ import {
   CorruptFileError,
   ensureDir,
   readJson,
+  statOrNull,
   type StandardSchemaV1,
 } from '@vellum/atomic-io';
-import { Collection, type IndexReport, type OpenReport, type WriteMode } from '@vellum/collection';
+import {
+  Collection,
+  StoreExistsError,
+  StoreNotFoundError,
+  type IndexReport,
+  type OpenReport,
+  type WriteMode,
+} from '@vellum/collection';
 import { checkStoreVersion, defineMigrations, writeStoreVersion } from '@vellum/migrate';
 import {
   taskStoreCollections,
@@ -41,6 +49,10 @@ export interface TaskStoreOptions {
   repairIndexFiles?: boolean | undefined;
   /** Clock, for tests. */
   now?: (() => Date) | undefined;
+  /** `false`: a missing store is a `StoreNotFoundError` (`VELLUM_NO_STORE`) and nothing is created. Default true. */
+  createIfMissing?: boolean | undefined;
+  /** `true`: an existing store is a `StoreExistsError` (`VELLUM_STORE_EXISTS`). Default false. */
+  errorIfExists?: boolean | undefined;
 }
 
 /**
@@ -158,9 +170,18 @@ export class TaskStore {
    * open on first use. A directory written by spec 000's shell functions is
    * imported when each collection first opens, and keeps working.
    * @throws {StoreTooNewError | MigrationInProgressError} from `@vellum/migrate`.
+   * @throws {StoreNotFoundError} no store at `root`, with `createIfMissing: false`; nothing created.
+   * @throws {StoreExistsError} a store at `root` already, with `errorIfExists: true`.
    */
   static async open(options: TaskStoreOptions = {}): Promise<TaskStore> {
     const root = resolve(options.root ?? '.ap-state');
+    const found = await statOrNull(root);
+    if (found?.isDirectory() !== true) {
+      if (options.createIfMissing === false)
+        throw new StoreNotFoundError('tasks', root, '.ap-state store');
+    } else if (options.errorIfExists === true) {
+      throw new StoreExistsError('tasks', root, '.ap-state store');
+    }
     await ensureDir(root);
     // A store written by newer code, or with a migration half done, is not opened.
     const version = await checkStoreVersion(root, TASK_STORE_MIGRATIONS, { versionIfMissing: 1 });

@@ -1,6 +1,11 @@
-import { readRecords, CorruptFileError, TornTailError } from '@vellum/atomic-io';
 import {
-  ConflictError,
+  CorruptFileError,
+  FileNotFoundError,
+  readRecords,
+  statOrNull,
+  TornTailError,
+} from '@vellum/atomic-io';
+import {
   NotFoundError,
   ValidationError,
   mergePatch,
@@ -97,9 +102,8 @@ export class Tasks {
    * @throws {AlreadyExistsError} `id` is taken (`VELLUM_CONFLICT`); nothing written.
    */
   async create(input: NewTask): Promise<Task> {
-    let created: Task | undefined;
     const collection = await this.collection();
-    await collection.transact((view) => {
+    return collection.transact((view) => {
       const id = this.#allocate(view, input);
       const at = this.#now().toISOString();
       const task: Task = {
@@ -117,11 +121,8 @@ export class Tasks {
               },
             }),
       };
-      created = task;
-      return this.#linked(view, [[task, undefined]]);
+      return { ops: this.#linked(view, [[task, undefined]]), value: task };
     });
-    if (created === undefined) throw new Error('unreachable: transaction planned no task');
-    return created;
   }
 
   #allocate(view: TransactionView<Task>, input: NewTask): string {
@@ -226,22 +227,19 @@ export class Tasks {
     if ('id' in patch && patch.id !== id) {
       throw new ValidationError(`task ${id}`, [{ path: ['id'], message: 'the id cannot change' }]);
     }
-    let updated: Task | undefined;
     const collection = await this.collection();
-    await collection.transact((view) => {
+    return collection.transact((view) => {
       const current = view.get(id);
       if (current === undefined) throw new NotFoundError('tasks', id);
-      if (
-        options.expectedRevision !== undefined &&
-        view.revision(id) !== options.expectedRevision
-      ) {
-        throw new ConflictError(id, options.expectedRevision, view.revision(id));
-      }
       const next = patchTask(current, patch, this.#now(), `task ${id}`);
-      updated = next;
-      return this.#linked(view, [[next, current]]);
+      // The commit checks the revision under the lock: a stale one is a ConflictError, nothing written.
+      const ops = this.#linked(view, [[next, current]]).map((op) =>
+        op.type === 'put' && (op.doc as Task).id === id
+          ? { ...op, expectedRevision: options.expectedRevision }
+          : op,
+      );
+      return { ops, value: next };
     });
-    return updated as Task;
   }
 
   /** Marks it completed: the file moves to `completed/YYYY-MM/`. */
@@ -413,6 +411,8 @@ function stripUndefined<T extends object>(value: T): T {
 }
 
 async function readUpdateFile(path: string): Promise<{ value: unknown; line: number }[]> {
+  // readRecords reads a missing file as no records: a batch named by a typo must not look empty.
+  if ((await statOrNull(path)) === null) throw new FileNotFoundError(path, 'batch file');
   const out: { value: unknown; line: number }[] = [];
   try {
     for await (const record of readRecords(path))

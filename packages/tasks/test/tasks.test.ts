@@ -1,5 +1,6 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FileNotFoundError } from '@vellum/atomic-io';
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../src/index.js';
 import { contents, fixtureCopy, freshDir, open } from './helpers.js';
@@ -347,6 +348,17 @@ describe('batch_update_tasks', () => {
     expect(error.issues[0]?.path).toEqual(['priority']);
     await writeFile(file, '{"id": "TASK-001-002", "status": "completed"}\n{"id": "TASK-0');
     await expect(store.tasks.batchUpdate(file)).rejects.toThrow(/line 2/);
+    // A file that is not there is not an empty batch.
+    const missing = join(root, '..', 'no-such-updates.jsonl');
+    const notFound = (await store.tasks
+      .batchUpdate(missing)
+      .catch((e: unknown) => e)) as FileNotFoundError;
+    expect(notFound).toBeInstanceOf(FileNotFoundError);
+    expect(notFound).toMatchObject({
+      code: 'VELLUM_FILE_NOT_FOUND',
+      category: 'not-found',
+      path: missing,
+    });
     await store.flush();
     expect(await contents(root)).toEqual(before);
   });

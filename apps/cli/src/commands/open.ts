@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { VellumError } from '@vellum/atomic-io/errors';
 import type { TaskStore } from '@vellum/tasks';
 import type { Context } from '../context.js';
 import { CliError } from '../output.js';
@@ -22,7 +23,16 @@ export async function requireDir(dir: string, wayOut: string): Promise<void> {
 
 /** @throws {CliError} `VELLUM_NO_STORE` when there is no `.ap-state` store to read. */
 export function requireTaskStore(context: Context): Promise<void> {
-  return requireDir(context.tasksDir, 'run `vellum tasks add` to start one, or pass --root');
+  return requireDir(context.tasksDir, TASKS_WAY_OUT);
+}
+
+const TASKS_WAY_OUT = 'run `vellum tasks add` to start one, or pass --root';
+
+/** The library's "no store" refusal, reworded with the command that starts one. */
+function noStore(error: unknown, dir: string, wayOut: string): unknown {
+  return error instanceof VellumError && error.code === 'VELLUM_NO_STORE'
+    ? new CliError('VELLUM_NO_STORE', `no store at ${dir}: ${wayOut}`, { path: dir })
+    : error;
 }
 
 /**
@@ -35,13 +45,15 @@ export async function withTaskStore<T>(
   work: (store: TaskStore) => Promise<T>,
   access: Access = 'read',
 ): Promise<T> {
-  if (access !== 'create') await requireTaskStore(context);
   const { TaskStore } = await import('@vellum/tasks');
   const store = await TaskStore.open({
     root: context.tasksDir,
     lockTimeout: context.lockTimeout,
     metrics: 'on-close',
     repairIndexFiles: access !== 'check',
+    createIfMissing: access === 'create',
+  }).catch((error: unknown) => {
+    throw noStore(error, context.tasksDir, TASKS_WAY_OUT);
   });
   let result: T;
   try {

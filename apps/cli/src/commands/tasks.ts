@@ -82,29 +82,9 @@ export async function get(
   const fields = options.fields as string[] | undefined;
   if (fields !== undefined) (await import('@vellum/tasks')).assertTaskFields(fields);
   const task = await withTaskStore(context, (store) => store.tasks.require(id ?? ''));
-  const { mergePatch } = await import('@vellum/collection');
-  const shown = fields === undefined ? task : pick(task, fields, mergePatch);
+  const { project } = await import('@vellum/collection');
+  const shown = project(task, fields);
   emit(context, shown, () => show(shown as Task));
-}
-
-/** Only `fields` (dotted paths) of a document. */
-function pick(
-  doc: object,
-  fields: readonly string[],
-  merge: (a: unknown, b: unknown) => unknown,
-): unknown {
-  let out: unknown = {};
-  for (const field of fields) {
-    const parts = field.split('.');
-    let value: unknown = doc;
-    for (const part of parts) value = (value as Record<string, unknown> | undefined)?.[part];
-    if (value === undefined) continue;
-    out = merge(
-      out,
-      parts.reduceRight<unknown>((inner, part) => ({ [part]: inner }), value),
-    );
-  }
-  return out;
 }
 
 export async function list(
