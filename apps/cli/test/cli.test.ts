@@ -154,11 +154,11 @@ describe.concurrent('the vellum CLI', { timeout: SUITE_TIMEOUT_MS }, () => {
     expect(body.error.message).toContain(`held by pid ${process.pid}`);
     expect(body.error.message).toMatch(WAITED_THE_TIMEOUT);
     expect(body.error.details).toEqual({ path: journal });
-    // waited the 1.5 s asked for, not the stores' default of 10 s
+    // Waited the 1.5 s asked for, not the stores' default of 10 s: the message says how long
+    // the lock was waited for; the process's wall time also counts its start, which a loaded
+    // machine stretches, so it only bounds the wait from below.
     expect(blocked.ms).toBeGreaterThanOrEqual(1_500);
-    expect(blocked.ms).toBeLessThan(10_000);
     expect(expectHumanError(ids, 4, 'VELLUM_LOCK_TIMEOUT').stderr).toMatch(WAITED_THE_TIMEOUT);
-    expect(ids.ms).toBeLessThan(10_000);
     expectExit(human, 4);
     expect(human.stderr).toMatch(
       /^error VELLUM_LOCK_TIMEOUT: .*\(another process holds the store; retry when it is done\)\n$/,
