@@ -1,5 +1,7 @@
 // runCli in this process: the parse, the exit code of each kind of error, and
 // where a run writes (only to its own io, so that runs can share a process).
+import { CorruptFileError, ValidationError } from '@vellum/atomic-io';
+import { ConflictError, NotFoundError } from '@vellum/collection';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { EXIT } from '../src/exit-codes.js';
 import type { Io } from '../src/io.js';
@@ -34,13 +36,23 @@ function captured(): { io: Io; out: string[]; err: string[] } {
 }
 
 describe('reportError', () => {
-  it('maps a VELLUM_ code to its exit code class, anything else to 1', () => {
+  it("maps an error's category to its exit code class, anything else to 1", () => {
     const cases: [unknown, number, string][] = [
       [new CliError('VELLUM_USAGE', 'bad'), EXIT.usage, 'VELLUM_USAGE'],
-      [{ code: 'VELLUM_VALIDATION', message: 'bad' }, EXIT.usage, 'VELLUM_VALIDATION'],
-      [{ code: 'VELLUM_NOT_FOUND', message: 'gone' }, EXIT.notFound, 'VELLUM_NOT_FOUND'],
-      [{ code: 'VELLUM_CONFLICT', message: 'taken' }, EXIT.conflict, 'VELLUM_CONFLICT'],
-      [{ code: 'VELLUM_CORRUPT_FILE', message: 'torn' }, EXIT.corruption, 'VELLUM_CORRUPT_FILE'],
+      [
+        new ValidationError('input', [{ path: ['x'], message: 'bad' }]),
+        EXIT.usage,
+        'VELLUM_VALIDATION',
+      ],
+      [new NotFoundError('tasks', 'TASK-001-001'), EXIT.notFound, 'VELLUM_NOT_FOUND'],
+      [new ConflictError('TASK-001-001', 1, 2), EXIT.conflict, 'VELLUM_CONFLICT'],
+      [
+        new CorruptFileError('/s/a.json:1:1: torn', { path: '/s/a.json' }),
+        EXIT.corruption,
+        'VELLUM_CORRUPT_FILE',
+      ],
+      // a code without a category (not a VellumError) is no proof of a class: a failure
+      [{ code: 'VELLUM_CONFLICT', message: 'taken' }, EXIT.failure, 'VELLUM_CONFLICT'],
       // a Node error (its code is no VELLUM_ code) and a thrown string: a failure
       [Object.assign(new Error('ENOTDIR: x'), { code: 'ENOTDIR' }), EXIT.failure, 'VELLUM_FAILED'],
       ['boom', EXIT.failure, 'VELLUM_FAILED'],
