@@ -206,11 +206,23 @@ function sourceFiles(dir) {
 }
 
 /** Each 'VELLUM_*' literal in `packages/*\/src` and `apps/*\/src`, with the first file it is in. */
+/**
+ * Whether the literal at `index` names an environment variable (`VELLUM_KEEP_TEST_DIRS`), not an
+ * error code: it is read from `process.env`, or held by a constant whose name ends in `ENV`.
+ */
+function isEnvironmentName(text, index) {
+  const lineStart = text.lastIndexOf('\n', index) + 1;
+  const before = text.slice(lineStart, index);
+  return /process\.env|env\[\s*$|ENV\s*=\s*$/.test(before);
+}
+
 export function findSourceCodes(root) {
   const found = new Map();
   for (const dir of workspaceDirs(root)) {
     for (const file of sourceFiles(join(dir, 'src'))) {
-      for (const match of readFileSync(file, 'utf8').matchAll(CODE_LITERAL)) {
+      const text = readFileSync(file, 'utf8');
+      for (const match of text.matchAll(CODE_LITERAL)) {
+        if (isEnvironmentName(text, match.index)) continue;
         if (!found.has(match[1])) found.set(match[1], relative(root, file));
       }
     }

@@ -5,7 +5,7 @@ import { afterEach } from 'vitest';
 import { killLeftoverChildren } from './child.js';
 
 /** Set to keep every test directory for a look after the run. */
-const KEEP = 'VELLUM_KEEP_TEST_DIRS';
+const KEEP_ENV = 'VELLUM_KEEP_TEST_DIRS';
 
 /**
  * Removes `dir` and everything under it. A test may have made a folder
@@ -75,7 +75,7 @@ export class TempDirs {
       }
     }
     const dirs = this.#dirs.splice(0);
-    if (process.env[KEEP] === undefined) await Promise.all(dirs.map((dir) => removeTree(dir)));
+    if (process.env[KEEP_ENV] === undefined) await Promise.all(dirs.map((dir) => removeTree(dir)));
     if (failure !== undefined) throw failure.error;
   }
 }
