@@ -1,10 +1,35 @@
 /** Spec 003's locking tests, in one process (test/processes.test.ts covers several). */
+import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LockTimeoutError, withLock, writeJsonAtomic } from '@vellum/atomic-io';
+import { LockTimeoutError, lockMechanism, withLock, writeJsonAtomic } from '@vellum/atomic-io';
 import { describe, expect, it } from 'vitest';
 import { ExternalIdMapper, LOCK_NAME } from '../src/index.js';
 import { freshMapper, readJsonFile, recordingFs, snapshot, specStateDir } from './helpers/setup.js';
+
+/** Every change holds these: our own lock and spec 003's two, as its Python tool takes them. */
+const LOCK_FILES = [LOCK_NAME, 'external_id_counters.json.lock', 'external_id_mapping.json.lock'];
+
+/**
+ * Whether another process could take the kernel lock on `lockFile` now:
+ * `flock -n` exits 0 when it got the lock, 1 when someone holds it.
+ */
+function freeForOthers(lockFile: string): boolean {
+  const { status } = spawnSync('flock', ['-n', '-x', lockFile, '-c', 'true']);
+  if (status !== 0 && status !== 1) throw new Error(`flock -n ${lockFile} exited ${status}`);
+  return status === 0;
+}
+
+/** Each lock file: a regular file, and whether another process could lock it now. */
+async function lockFilesIn(dir: string): Promise<{ name: string; file: boolean; free: boolean }[]> {
+  return Promise.all(
+    LOCK_FILES.map(async (name) => ({
+      name,
+      file: (await stat(join(dir, name))).isFile(),
+      free: freeForOthers(join(dir, name)),
+    })),
+  );
+}
 
 /** Holds the mapper's lock until `release()` is called. */
 async function holdLock(mapper: ExternalIdMapper): Promise<{ release: () => Promise<void> }> {
@@ -31,37 +56,41 @@ async function holdLock(mapper: ExternalIdMapper): Promise<{ release: () => Prom
 }
 
 describe('locking', () => {
-  it('holds the lock (<dir>/.vellum-external-ids.lock) while it writes', async () => {
-    const seen: { lockExists: boolean; owner: unknown }[] = [];
-    let lockDir = '';
+  it('uses the kernel lock on this machine (the lock spec 003’s tool takes)', () => {
+    expect(lockMechanism()).toBe('flock');
+  });
+
+  it('holds its kernel locks (<dir>/.vellum-external-ids.lock, <file>.json.lock) while it writes', async () => {
+    const seen: Awaited<ReturnType<typeof lockFilesIn>>[] = [];
+    let dir = '';
     const { fs } = recordingFs(async (call) => {
       if (call.op === 'rename' && call.to?.endsWith('external_id_mapping.json')) {
-        const info = await stat(lockDir).catch(() => undefined);
-        seen.push({
-          lockExists: info?.isDirectory() === true,
-          owner: JSON.parse(await readFile(`${lockDir}.owner`, 'utf8')) as unknown,
-        });
+        seen.push(await lockFilesIn(dir));
       }
     });
-    const { dir, mapper } = await freshMapper({ fs });
-    lockDir = join(dir, LOCK_NAME);
-    expect(mapper.paths.lock).toBe(lockDir);
-    await mapper.mapToExternal('T1', 'jira');
-    expect(seen).toEqual([
-      { lockExists: true, owner: expect.objectContaining({ pid: process.pid }) as unknown },
-    ]);
+    const fresh = await freshMapper({ fs });
+    dir = fresh.dir;
+    expect(fresh.mapper.paths.lock).toBe(join(dir, LOCK_NAME));
+    await fresh.mapper.mapToExternal('T1', 'jira');
+    expect(seen).toEqual([LOCK_FILES.map((name) => ({ name, file: true, free: false }))]);
   });
 
   it('releases the lock when done, also after an error', async () => {
     const { dir, mapper } = await freshMapper();
     await mapper.mapToExternal('T1', 'jira');
-    await expect(stat(join(dir, LOCK_NAME))).rejects.toMatchObject({ code: 'ENOENT' });
+    // Released, and left in place as an empty regular file (the holder's record is cleared).
+    expect(await lockFilesIn(dir)).toEqual(
+      LOCK_FILES.map((name) => ({ name, file: true, free: true })),
+    );
+    for (const name of LOCK_FILES) expect(await readFile(join(dir, name), 'utf8')).toBe('');
     await writeFile(join(dir, 'external_id_counters.json'), '{');
     await writeFile(join(dir, 'external_id_counters.json.bak'), '{');
     await expect(mapper.mapToExternal('T2', 'jira')).rejects.toMatchObject({
       code: 'VELLUM_STATE_UNREADABLE',
     });
-    await expect(stat(join(dir, LOCK_NAME))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await lockFilesIn(dir)).toEqual(
+      LOCK_FILES.map((name) => ({ name, file: true, free: true })),
+    );
     // Free: taken at once by someone else.
     await withLock(mapper.paths.mapping, () => undefined, {
       lockPath: mapper.paths.lock,

@@ -24,6 +24,7 @@ import {
   readJsonFile,
   recordingFs,
   snapshot,
+  snapshotData,
   specStateDir,
   tempDir,
 } from './helpers/setup.js';
@@ -173,7 +174,7 @@ describe('atomic write', () => {
     const mapper = new ExternalIdMapper({ projectRoot: root });
     expect(mapper.paths.dir).toBe(join(root, '.claude', 'state'));
     await mapper.mapToExternal('T1', 'github');
-    expect(Object.keys(await snapshot(join(root, '.claude', 'state'))).sort()).toEqual([
+    expect(Object.keys(await snapshotData(join(root, '.claude', 'state'))).sort()).toEqual([
       COUNTERS,
       MAPPING,
     ]);
@@ -247,7 +248,7 @@ describe('load', () => {
     expect(unreadable.recovery[1]).toContain("mapper.reset('mappings')");
     expect(unreadable.message).toContain('Nothing was written');
     await expect(mapper.mapToExternal('T1', 'jira')).rejects.toBeInstanceOf(StateUnreadableError);
-    expect(await snapshot(dir)).toEqual(before);
+    expect(await snapshotData(dir)).toEqual(before);
   });
 
   it('loads existing counters (the spec example)', async () => {
@@ -385,7 +386,7 @@ describe('load', () => {
     await expect(mapper.mapToExternal('T', 'github')).rejects.toBeInstanceOf(
       UnsupportedVersionError,
     );
-    expect(await snapshot(dir)).toEqual(before);
+    expect(await snapshotData(dir)).toEqual(before);
   });
 });
 
@@ -484,9 +485,9 @@ describe('backup and restore', () => {
   it('creates a backup on the second write of each file', async () => {
     const { dir, mapper } = await freshMapper();
     await mapper.mapToExternal('T1', 'github');
-    expect(Object.keys(await snapshot(dir)).sort()).toEqual([COUNTERS, MAPPING]);
+    expect(Object.keys(await snapshotData(dir)).sort()).toEqual([COUNTERS, MAPPING]);
     await mapper.mapToExternal('T2', 'github');
-    expect(Object.keys(await snapshot(dir)).sort()).toEqual([
+    expect(Object.keys(await snapshotData(dir)).sort()).toEqual([
       COUNTERS,
       `${COUNTERS}.bak`,
       MAPPING,

@@ -2,6 +2,7 @@
  * Shared test helpers: a fresh temp directory per test, the spec's fixtures,
  * an fs layer that records calls and injects faults, and file snapshots.
  */
+import type { Dirent } from 'node:fs';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,8 +38,27 @@ export async function specStateDir(): Promise<string> {
 
 /** Every file in `dir` with its bytes (directories as `<dir>`). */
 export async function snapshot(dir: string): Promise<Record<string, string>> {
+  return snapshotWhere(dir, () => true);
+}
+
+/**
+ * `snapshot` without the regular `*.lock` files: every change takes kernel
+ * locks on them (docs/decisions/0012-kernel-locks.md), and they stay behind,
+ * empty, once released, as those spec 003's Python tool leaves. They hold no
+ * data, so "nothing was written" compares everything else. A directory named
+ * `*.lock` (an old lock directory) is still listed.
+ */
+export async function snapshotData(dir: string): Promise<Record<string, string>> {
+  return snapshotWhere(dir, (entry) => !(entry.isFile() && entry.name.endsWith('.lock')));
+}
+
+async function snapshotWhere(
+  dir: string,
+  keep: (entry: Dirent) => boolean,
+): Promise<Record<string, string>> {
   const result: Record<string, string> = {};
   for (const entry of await readdirOrEmpty(dir, { withFileTypes: true })) {
+    if (!keep(entry)) continue;
     result[entry.name] = entry.isFile() ? await readFile(join(dir, entry.name), 'utf8') : '<dir>';
   }
   return result;
