@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { errnoOf, lstatOrNull } from '@vellum/atomic-io';
+import { lockDirectoryKind } from './lock-dirs.js';
 
 export interface FileEntry {
   /** Absolute path. */
@@ -37,7 +38,7 @@ export function outermost(dirs: readonly string[]): string[] {
 
 /**
  * Lists every entry under `roots` without following symbolic links, down to
- * `maxDepth` levels. Lock directories (`*.lock`) are listed, not entered.
+ * `maxDepth` levels. Lock directories (`*.lock`, `*.lock.d`) are listed, not entered.
  * Entries that vanish while walking (a writer's temp file) are left out.
  * @throws the first error other than a missing or unreadable directory.
  */
@@ -66,7 +67,11 @@ export async function walk(roots: readonly string[], maxDepth: number): Promise<
       for (const entry of found) {
         if (entry === undefined) continue;
         result.entries.push(entry);
-        if (entry.kind === 'directory' && !entry.name.endsWith('.lock') && next.depth < maxDepth)
+        if (
+          entry.kind === 'directory' &&
+          lockDirectoryKind(entry) === undefined &&
+          next.depth < maxDepth
+        )
           pending.push({ dir: entry.path, depth: next.depth + 1 });
       }
     }

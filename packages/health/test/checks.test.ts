@@ -2,7 +2,7 @@ import { appendFile, chmod, mkdir, readFile, statfs, utimes, writeFile } from 'n
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { withLock } from '@vellum/atomic-io';
+import { LOCK_MECHANISM_ENV, withLock } from '@vellum/atomic-io';
 import { Journal, encodeRecord, listSegments } from '@vellum/journal';
 import { deadPid } from '@vellum/test-utils';
 import { describe, expect, it } from 'vitest';
@@ -242,8 +242,9 @@ describe('locks', () => {
     root: string,
     owner: { pid: number; hostname: string } | undefined,
     ageMs: number,
+    name = 'tasks.json.lock',
   ): Promise<string> {
-    const lock = join(root, 'tasks.json.lock');
+    const lock = join(root, name);
     await mkdir(lock);
     if (owner !== undefined) {
       await writeFile(`${lock}.owner`, JSON.stringify({ ...owner, acquiredAt: NOW.toISOString() }));
@@ -253,26 +254,50 @@ describe('locks', () => {
     return lock;
   }
 
-  it('reports a lock nobody refreshed: its holder froze', async () => {
-    const root = await freshDir();
-    const lock = await fakeLock(root, { pid: process.pid, hostname: hostname() }, 3_600_000);
-    const report = await run(locksCheck, { root });
-    expect(report.status).toBe('degraded');
-    expect(report.issues).toEqual([
-      expect.objectContaining({ code: 'lock_stale', severity: 'warning', path: lock }),
-    ]);
-    expect(report.issues[0]?.message).toContain(`held by pid ${process.pid}`);
-  });
+  /** Forces atomic-io's fallback lock (a directory `<lock file>.d`) for the test's duration. */
+  async function withFallbackLocks<T>(fn: () => Promise<T>): Promise<T> {
+    const before = process.env[LOCK_MECHANISM_ENV];
+    process.env[LOCK_MECHANISM_ENV] = 'proper-lockfile';
+    try {
+      return await fn();
+    } finally {
+      if (before === undefined) delete process.env[LOCK_MECHANISM_ENV];
+      else process.env[LOCK_MECHANISM_ENV] = before;
+    }
+  }
 
-  it('reports a fresh lock whose owner on this host is dead', async () => {
-    const root = await freshDir();
-    const pid = deadPid();
-    const lock = await fakeLock(root, { pid, hostname: hostname() }, 0);
-    const report = await run(locksCheck, { root });
-    expect(report.issues).toEqual([
-      expect.objectContaining({ code: 'lock_owner_dead', severity: 'warning', path: lock }),
-    ]);
-    expect(report.issues[0]?.message).toContain(`pid ${pid}`);
+  // An older Vellum's lock directory at `<file>.lock`, and the fallback's at `<file>.lock.d`.
+  describe.each([
+    { kind: 'an older Vellum’s lock directory', name: 'tasks.json.lock', label: 'older Vellum' },
+    { kind: 'a fallback lock directory', name: 'tasks.json.lock.d', label: 'lock' },
+  ])('$kind', ({ name, label }) => {
+    it('reports a lock nobody refreshed: its holder froze', async () => {
+      const root = await freshDir();
+      const lock = await fakeLock(
+        root,
+        { pid: process.pid, hostname: hostname() },
+        3_600_000,
+        name,
+      );
+      const report = await run(locksCheck, { root });
+      expect(report.status).toBe('degraded');
+      expect(report.issues).toEqual([
+        expect.objectContaining({ code: 'lock_stale', severity: 'warning', path: lock }),
+      ]);
+      expect(report.issues[0]?.message).toContain(`held by pid ${process.pid}`);
+      expect(report.issues[0]?.message).toContain(label);
+    });
+
+    it('reports a fresh lock whose owner on this host is dead', async () => {
+      const root = await freshDir();
+      const pid = deadPid();
+      const lock = await fakeLock(root, { pid, hostname: hostname() }, 0, name);
+      const report = await run(locksCheck, { root });
+      expect(report.issues).toEqual([
+        expect.objectContaining({ code: 'lock_owner_dead', severity: 'warning', path: lock }),
+      ]);
+      expect(report.issues[0]?.message).toContain(`pid ${pid}`);
+    });
   });
 
   it('leaves alone a lock held right now, and another host’s fresh lock', async () => {
@@ -280,7 +305,47 @@ describe('locks', () => {
     await fakeLock(root, { pid: deadPid(), hostname: 'elsewhere.example' }, 0);
     const report = await withLock(join(root, 'data.json'), () => run(locksCheck, { root }));
     expect(report.issues).toEqual([]);
-    expect(report.checks.locks?.details).toEqual({ locks: 2 });
+    // The held kernel lock is the regular file data.json.lock; the other host's is a directory.
+    expect(report.checks.locks?.details).toEqual({ mechanism: 'flock', locks: 1, lockFiles: 1 });
+  });
+
+  it('leaves alone a fallback lock held right now, and says the fallback is in use', async () => {
+    const root = await freshDir();
+    const report = await withFallbackLocks(() =>
+      withLock(join(root, 'data.json'), () => run(locksCheck, { root })),
+    );
+    expect(report.issues).toEqual([]);
+    expect(report.checks.locks?.details).toEqual({
+      mechanism: 'proper-lockfile',
+      locks: 1,
+      lockFiles: 0,
+    });
+  });
+
+  it('takes regular *.lock files for what they are: kernel lock files, free or held, never stale', async () => {
+    const { root, tasks } = await cleanStore();
+    const options = { root, collections: [sourceOf(tasks)] };
+    const store = await run(locksCheck, options);
+    expect(store.issues).toEqual([]);
+    const storeLockFiles = Number(store.checks.locks?.details['lockFiles']);
+    const old = new Date(Date.now() - 3_600_000);
+    // Left by a released kernel lock an hour ago: empty.
+    await writeFile(join(root, 'a.json.lock'), '');
+    await utimes(join(root, 'a.json.lock'), old, old);
+    // A holder's record left by a process killed while holding it: the kernel freed its lock.
+    const record = { pid: deadPid(), hostname: hostname(), acquiredAt: NOW.toISOString() };
+    await writeFile(join(root, 'b.json.lock'), JSON.stringify(record));
+    await utimes(join(root, 'b.json.lock'), old, old);
+    // spec 003's tool leaves these beside its files.
+    await writeFile(join(root, 'external_id_mapping.json.lock'), '');
+    const report = await run(locksCheck, options);
+    expect(report.status).toBe('ok');
+    expect(report.issues).toEqual([]);
+    expect(report.checks.locks?.details).toEqual({
+      mechanism: 'flock',
+      locks: 0,
+      lockFiles: storeLockFiles + 3,
+    });
   });
 
   it('finds locks in subfolders and in collection folders outside the root', async () => {
@@ -327,6 +392,9 @@ describe('tempFiles', () => {
     const root = await freshDir();
     const temp = join(root, `.data.json.vellum-tmp-${process.pid}-0123456789ab`);
     await writeFile(temp, 'partial');
+    // Its age is read against this process's clock, which faketime may shift (the kernel's file
+    // times are not): stamp it with that clock.
+    await utimes(temp, new Date(), new Date());
     const fresh = await run(tempFilesCheck, { root });
     expect(fresh.issues).toEqual([]);
     expect(fresh.checks.tempFiles?.details).toMatchObject({ inFlight: 1 });

@@ -48,7 +48,11 @@ export async function cleanStore(): Promise<{ root: string; tasks: Collection<Ta
   return { root, tasks };
 }
 
-/** Every path under `dir`, relative, sorted; locks, which come and go with a writer's lease, left out. */
+/**
+ * Every path under `dir`, relative, sorted; locks left out: kernel lock files
+ * (`*.lock`) stay behind once released, lock directories come and go with a
+ * writer's lease, and neither is data.
+ */
 export async function tree(dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (current: string, prefix: string): Promise<void> => {

@@ -161,7 +161,9 @@ describe('MetricsRecorder', () => {
     metrics.record(metric(2, { timestamp: '2026-11-21T00:00:00.000Z' }));
     metrics.record(metric(3, { timestamp: '2026-11-21T01:00:00+01:00' }));
     await metrics.close();
-    expect((await readdir(dir)).sort()).toEqual(['2026-11-20.jsonl', '2026-11-21.jsonl']);
+    // Each day file's kernel lock file (`<file>.lock`) stays beside it: not data.
+    const files = (await readdir(dir)).filter((name) => !name.endsWith('.lock'));
+    expect(files.sort()).toEqual(['2026-11-20.jsonl', '2026-11-21.jsonl']);
     expect((await lines(metricsFile(dir, '2026-11-20'))).map((l) => l.duration_ms)).toEqual([1]);
     expect((await lines(metricsFile(dir, '2026-11-21'))).map((l) => l.timestamp)).toEqual([
       '2026-11-21T00:00:00.000Z',
