@@ -22,21 +22,26 @@ export function isTempName(name: string): boolean {
 export interface CleanupOptions {
   /** Also look in subdirectories, this many levels deep. Default 0. */
   depth?: number | undefined;
-  /** Remove temp files of live processes too when older than this. Default 1 hour. */
+  /**
+   * Also remove a temp file whose pid is alive when it is older than this (the pid may have been
+   * reused). Default: never. An open must not guess: a clock that disagrees with the file
+   * system's times (a jump, a network mount) would make a live writer's temp file look old, and
+   * removing it fails that write. A person's explicit clean-up (`vellum health --fix`) passes it.
+   */
   maxAgeMs?: number | undefined;
 }
 
 /**
- * Removes temp files left by writers that were killed mid-write. A temp file
- * belongs to a dead process, or is older than `maxAgeMs` (the pid may have been
- * reused). Call it when opening a store directory.
+ * Removes temp files left by writers that were killed mid-write: those of a
+ * dead process, and with `maxAgeMs`, those older than that (the pid may have
+ * been reused). Call it when opening a store directory.
  * @returns the paths removed.
  */
 export async function cleanupTempFiles(
   dir: string,
   options: CleanupOptions = {},
 ): Promise<string[]> {
-  const maxAgeMs = options.maxAgeMs ?? 3_600_000;
+  const { maxAgeMs } = options;
   const removed: string[] = [];
   for (const entry of await readdirOrEmpty(dir, { withFileTypes: true })) {
     if (entry.isDirectory() && (options.depth ?? 0) > 0 && !entry.name.endsWith('.lock')) {
@@ -54,7 +59,7 @@ export async function cleanupTempFiles(
     const full = join(dir, entry.name);
     const pid = Number(match[2]);
     let stale = !processIsAlive(pid);
-    if (!stale) {
+    if (!stale && maxAgeMs !== undefined) {
       const info = await statOrNull(full);
       stale = info !== null && Date.now() - info.mtimeMs > maxAgeMs;
     }

@@ -24,13 +24,16 @@ describe('cleanupTempFiles', () => {
     ]);
   });
 
-  it('removes old temp files even when their pid is alive again (pid reuse)', async () => {
+  it('removes old temp files of a live pid (pid reuse) only when maxAgeMs asks for it', async () => {
     const dir = await freshDir();
     const name = `.a.json.vellum-tmp-${process.pid}-abcdef`;
     await writeFile(join(dir, name), '');
     const old = new Date(Date.now() - 2 * 3_600_000);
     await utimes(join(dir, name), old, old);
-    expect(await cleanupTempFiles(dir)).toEqual([join(dir, name)]);
+    // By default a live writer's file stays, whatever its time says: a clock off from the file
+    // system's must not make an open remove a write in progress.
+    expect(await cleanupTempFiles(dir)).toEqual([]);
+    expect(await cleanupTempFiles(dir, { maxAgeMs: 3_600_000 })).toEqual([join(dir, name)]);
   });
 
   it('looks into subdirectories up to depth', async () => {

@@ -99,7 +99,8 @@ const STORE_DEPTH = 8;
 /** Removes the temp files of dead writers (or older than an hour) anywhere in the store. */
 async function removeTempFiles(root: string): Promise<string[]> {
   const { cleanupTempFiles } = await import('@vellum/atomic-io');
-  return cleanupTempFiles(root, { depth: STORE_DEPTH });
+  // A person asked: a file older than an hour goes even when its pid is alive again (reused).
+  return cleanupTempFiles(root, { depth: STORE_DEPTH, maxAgeMs: 3_600_000 });
 }
 
 function show(context: Context, report: HealthSummary): void {
