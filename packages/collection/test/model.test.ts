@@ -1,7 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
+import { withTempDir } from '@vellum/test-utils';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError, type BatchOp, type Collection } from '../src/index.js';
 import { openTasks, task, type Task } from './fixtures.js';
@@ -172,17 +170,17 @@ describe('Collection against an in-memory model', () => {
         fc.constant(new Crash()),
       ];
       await fc.assert(
-        fc.asyncProperty(fc.commands(commands, { maxCommands: 12 }), async (cmds) => {
-          const root = await mkdtemp(join(tmpdir(), 'vellum-model-'));
-          const real: Real = { root, tasks: await open(root), abandoned: [] };
-          try {
-            await fc.asyncModelRun(() => ({ model: new Map(), real }), cmds);
-          } finally {
-            await real.tasks.close().catch(() => undefined);
-            for (const old of real.abandoned) await old.close().catch(() => undefined);
-            await rm(root, { recursive: true, force: true });
-          }
-        }),
+        fc.asyncProperty(fc.commands(commands, { maxCommands: 12 }), (cmds) =>
+          withTempDir(async (root) => {
+            const real: Real = { root, tasks: await open(root), abandoned: [] };
+            try {
+              await fc.asyncModelRun(() => ({ model: new Map(), real }), cmds);
+            } finally {
+              await real.tasks.close().catch(() => undefined);
+              for (const old of real.abandoned) await old.close().catch(() => undefined);
+            }
+          }, 'vellum-model-'),
+        ),
         { numRuns: RUNS },
       );
     },

@@ -1,12 +1,11 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface, type Interface } from 'node:readline';
-import { describe, expect, it } from 'vitest';
+import { assertBuilt, spawnNode, type Child } from '@vellum/test-utils';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Collection, perDocumentLayout } from '../src/index.js';
 import { freshDir } from './helpers.js';
 
-const child = join(import.meta.dirname, 'children', 'store.mjs');
+const script = join(import.meta.dirname, 'children', 'store.mjs');
 const Task = z.object({
   id: z.string(),
   count: z.number().int(),
@@ -28,30 +27,13 @@ async function openHere(root: string): Promise<Collection<Task>> {
   });
 }
 
-interface Child {
-  proc: ChildProcessWithoutNullStreams;
-  lines: Interface;
-  next(): Promise<string>;
-  exited: Promise<number | null>;
-}
+/** The child's next stdout line; rejects, with its output, once it has ended. */
+const nextLine = (child: Child): Promise<string> => child.waitForLine(() => true);
+const exitCode = async (child: Child): Promise<number | null> => (await child.exited).code;
 
-function start(args: string[]): Child {
-  const proc = spawn(process.execPath, [child, ...args], { stdio: 'pipe' });
-  proc.stderr.on('data', (data: Buffer) => process.stderr.write(data));
-  const lines = createInterface({ input: proc.stdout });
-  const iterator = lines[Symbol.asyncIterator]();
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return {
-    proc,
-    lines,
-    exited,
-    next: async () => {
-      const result: IteratorResult<string> = await iterator.next();
-      if (result.done === true) throw new Error('child closed its output');
-      return result.value;
-    },
-  };
-}
+beforeAll(() => {
+  assertBuilt(join(import.meta.dirname, '..'), 'pnpm turbo run build --filter=@vellum/collection');
+});
 
 describe('collection shared by processes', () => {
   it('4 writers x 50 read-modify-writes and a long-lived reader: all kept, every acknowledged write visible', async () => {
@@ -60,18 +42,18 @@ describe('collection shared by processes', () => {
     await setup.put({ id: 'counter', count: 0, by: [] });
     await setup.close();
 
-    const reader = start(['reader', root]);
-    expect(await reader.next()).toBe('ready');
-    const writers = Array.from({ length: 4 }, () => start(['writer', root, '50']));
+    const reader = spawnNode(script, ['reader', root]);
+    expect(await nextLine(reader)).toBe('ready');
+    const writers = Array.from({ length: 4 }, () => spawnNode(script, ['writer', root, '50']));
     let acked = 0;
     let highest = 0;
     await Promise.all(
       writers.map(async (writer) => {
-        expect(await writer.next()).toBe('ready');
+        expect(await nextLine(writer)).toBe('ready');
         for (;;) {
           let line: string;
           try {
-            line = await writer.next();
+            line = await nextLine(writer);
           } catch {
             break;
           }
@@ -79,21 +61,21 @@ describe('collection shared by processes', () => {
           const [, revision, count] = line.split(' ').map(Number);
           highest = Math.max(highest, revision ?? 0);
           // Another process's acknowledged write is visible to the reader's next read.
-          reader.proc.stdin.write('get counter\n');
-          const seen = JSON.parse(await reader.next()) as Task;
+          reader.send('get counter');
+          const seen = JSON.parse(await nextLine(reader)) as Task;
           expect(seen.count).toBeGreaterThanOrEqual(count ?? Infinity);
         }
       }),
     );
-    expect(await Promise.all(writers.map((w) => w.exited))).toEqual([0, 0, 0, 0]);
+    expect(await Promise.all(writers.map(exitCode))).toEqual([0, 0, 0, 0]);
     expect(acked).toBe(200);
     expect(highest).toBeGreaterThan(200);
-    reader.proc.stdin.write('get counter\n');
-    const final = JSON.parse(await reader.next()) as Task;
+    reader.send('get counter');
+    const final = JSON.parse(await nextLine(reader)) as Task;
     expect(final.count).toBe(200);
     expect(final.by).toHaveLength(200);
-    reader.proc.stdin.write('exit\n');
-    expect(await reader.exited).toBe(0);
+    reader.send('exit');
+    expect(await exitCode(reader)).toBe(0);
     const check = await openHere(root);
     expect((await check.get('counter'))?.count).toBe(200);
     await check.close();
@@ -104,12 +86,12 @@ describe('collection shared by processes', () => {
     async () => {
       const root = await freshDir();
       for (let round = 0; round < KILL_ROUNDS; round++) {
-        const batcher = start(['batcher', root]);
-        expect(await batcher.next()).toBe('ready');
+        const batcher = spawnNode(script, ['batcher', root]);
+        expect(await nextLine(batcher)).toBe('ready');
         const stopAfter = 2 + Math.floor(Math.random() * 10);
         let last = -1;
-        for (let i = 0; i < stopAfter; i++) last = Number((await batcher.next()).split(' ')[1]);
-        batcher.proc.kill('SIGKILL');
+        for (let i = 0; i < stopAfter; i++) last = Number((await nextLine(batcher)).split(' ')[1]);
+        batcher.kill('SIGKILL');
         await batcher.exited;
         const store = await openHere(root);
         const all = await store.query({ limit: 100_000 });
