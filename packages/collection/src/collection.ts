@@ -1,5 +1,5 @@
 import { CommitQueue, isValuePlan, prevalidate, type CommitInput } from './commit.js';
-import { rebuildIndexes, verifyIndexes } from './index-files.js';
+import { cleanIndexFolders, rebuildIndexes, verifyIndexes } from './index-files.js';
 import type { Layout } from './layout.js';
 import { collectionFiles, materialize } from './materialize.js';
 import { measure } from './metrics.js';
@@ -231,11 +231,17 @@ export class Collection<T> {
   /**
    * Materializes every change into the layout's files, writes the persisted
    * indexes and the checkpoint (and, when due, a snapshot), holding the lock.
-   * A file edited by hand since the last checkpoint is adopted, not overwritten.
+   * A file edited by hand since the last checkpoint is adopted, not overwritten;
+   * killed writers' temp files next to the index files are removed.
    */
   async flush(): Promise<void> {
     this.#state.assertOpen();
-    await this.#state.serial(() => this.#state.exclusive(() => materialize(this.#state, 'due')));
+    await this.#state.serial(() =>
+      this.#state.exclusive(async () => {
+        await cleanIndexFolders(this.#state);
+        await materialize(this.#state, 'due');
+      }),
+    );
   }
 
   /**

@@ -1,5 +1,11 @@
 import { dirname, resolve } from 'node:path';
-import { CorruptFileError, ensureDir, readJson, writeJsonAtomic } from '@vellum/atomic-io';
+import {
+  CorruptFileError,
+  cleanupTempFiles,
+  ensureDir,
+  readJson,
+  writeJsonAtomic,
+} from '@vellum/atomic-io';
 import { SEARCH_INDEX, documentEntries, type CollectionState } from './state.js';
 import type { IndexReport } from './types.js';
 
@@ -26,6 +32,20 @@ export async function checkIndexFiles<T>(state: CollectionState<T>): Promise<voi
     }
   }
   if (state.dirtyIndexes.size > 0) state.scheduleFlush();
+}
+
+/**
+ * Removes the temp files writers killed mid-write left next to the persisted
+ * index files (those of dead processes only): nothing else would, and
+ * `vellum health` would report them for good. Called under the lock.
+ */
+export async function cleanIndexFolders<T>(state: CollectionState<T>): Promise<void> {
+  const files = [...state.indexes.values()].map(({ file }) => file);
+  files.push(state.fullText?.file);
+  const folders = new Set(
+    files.flatMap((file) => (file === undefined ? [] : [dirname(resolve(state.root, file))])),
+  );
+  for (const folder of folders) await cleanupTempFiles(folder);
 }
 
 /** Writes the persisted index files that changed (every one with `all`). */

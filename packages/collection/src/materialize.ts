@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statOrNull } from '@vellum/atomic-io';
 import { resolve } from 'node:path';
 import { listSegments } from '@vellum/journal';
 import { adopt, findExternalChanges } from './adopt.js';
@@ -110,13 +110,7 @@ function* storedDocuments<T>(
 export async function collectionFiles<T>(state: CollectionState<T>): Promise<CollectionFiles> {
   const existing = async (paths: string[]): Promise<string[]> => {
     const found: string[] = [];
-    for (const path of paths) {
-      const exists = await stat(path).then(
-        () => true,
-        () => false,
-      );
-      if (exists) found.push(path);
-    }
+    for (const path of paths) if ((await statOrNull(path)) !== null) found.push(path);
     return found;
   };
   const indexFiles = [...state.indexes.values()].flatMap(({ file }) =>

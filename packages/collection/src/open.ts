@@ -1,6 +1,5 @@
-import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { CorruptFileError, cleanupTempFiles, ensureDir } from '@vellum/atomic-io';
+import { CorruptFileError, cleanupTempFiles, ensureDir, statOrNull } from '@vellum/atomic-io';
 import { SecondaryIndex } from '@vellum/index';
 import { Journal, listSegments, type Transaction } from '@vellum/journal';
 import {
@@ -14,7 +13,7 @@ import {
 import { STATE_FILES, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { DocumentSlot } from './document-slot.js';
 import { StoreExistsError, StoreNotFoundError } from './errors.js';
-import { checkIndexFiles } from './index-files.js';
+import { checkIndexFiles, cleanIndexFolders } from './index-files.js';
 import { encoded, journalOp, type Planned } from './records.js';
 import { readSnapshot, type SnapshotIndex } from './snapshot.js';
 import { documentEntries, type CollectionState } from './state.js';
@@ -51,6 +50,7 @@ export async function openState<T>(
       // Listed under the lock: no other process materializes between the listing and its use.
       const files = await state.layout.files(state.root);
       for (const dir of new Set(files.map((file) => dirname(file)))) await cleanupTempFiles(dir);
+      await cleanIndexFolders(state);
       const found = await loadCheckpoint(state);
       // Checked again under the lock: another process may have created it since.
       if (found !== null && errorIfExists) throw new StoreExistsError(state.name, state.root);
@@ -80,10 +80,7 @@ export async function openState<T>(
 
 /** Whether the collection has a checkpoint, a journal segment or a layout file; reads only. */
 async function collectionExists<T>(state: CollectionState<T>): Promise<boolean> {
-  const checkpoint = await stat(join(state.stateDir, STATE_FILES.checkpoint)).then(
-    () => true,
-    () => false,
-  );
+  const checkpoint = (await statOrNull(join(state.stateDir, STATE_FILES.checkpoint))) !== null;
   if (checkpoint || (await listSegments(state.journalDir)).length > 0) return true;
   return (await state.layout.files(state.root)).length > 0;
 }

@@ -1,7 +1,7 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { CorruptFileError, writeFileAtomic } from '@vellum/atomic-io';
+import { CorruptFileError, openOrNull, writeFileAtomic } from '@vellum/atomic-io';
 import { STATE_FILES } from './checkpoint.js';
 
 /** A document as the snapshot is given it: its JSON text. */
@@ -296,13 +296,8 @@ export async function readSnapshot(
   onDocument: OnSnapshotDocument,
 ): Promise<Snapshot | null> {
   const path = join(stateDir, STATE_FILES.snapshot);
-  let file: FileHandle;
-  try {
-    file = await open(path, 'r');
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'ENOENT') return null;
-    throw error;
-  }
+  const file = await openOrNull(path);
+  if (file === null) return null;
   const corrupt = (line: number, why: string): CorruptFileError =>
     new CorruptFileError(`${path}:${line}: ${why}`, { path, line });
   try {

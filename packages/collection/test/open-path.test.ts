@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { deadPid } from '@vellum/test-utils';
 import { describe, expect, it } from 'vitest';
 import { openTasks, task, ticketLayout } from './fixtures.js';
 import { freshDir, tree } from './helpers.js';
@@ -198,5 +200,33 @@ describe('opening a store', () => {
     expect((await third.getEntry('TASK-009-001'))?.revision).toBe(revision);
     // The second snapshot covers the sealed segment: compaction removed it.
     expect((await readdir(wal)).filter((name) => name.endsWith('.wal'))).not.toContain(segments[0]);
+  });
+});
+
+describe('temp files of killed writers next to the index files', () => {
+  const tempOf = (file: string, pid: number): string =>
+    join(dirname(file), `.${basename(file)}.vellum-tmp-${pid}-0123456789ab`);
+
+  it('are removed by the open and by a flush, in the folders of the index files and of the full-text index; a live writer keeps its own', async () => {
+    const root = await freshDir();
+    const fullText = { fields: [{ name: 'content' as const }], file: 'search/tasks.json' };
+    const writer = await openTasks(root, { fullText }, false);
+    await writer.put(task(1));
+    await writer.close();
+    const byStatus = join(root, 'tasks', 'index', 'by-status.json');
+    const search = join(root, 'search', 'tasks.json');
+    const leftovers = [tempOf(byStatus, deadPid()), tempOf(search, deadPid())];
+    const live = tempOf(byStatus, process.pid);
+    for (const file of [...leftovers, live]) await writeFile(file, '{"pending": [');
+
+    const tasks = await openTasks(root, { fullText });
+    for (const file of leftovers) expect(existsSync(file), file).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    // One left while the collection is open goes at the next flush, with nothing to write.
+    const late = tempOf(join(root, 'tasks', 'index', 'by-story.json'), deadPid());
+    await writeFile(late, '{');
+    await tasks.flush();
+    expect(existsSync(late)).toBe(false);
+    expect(JSON.parse(await readFile(byStatus, 'utf8'))).toEqual({ pending: [task(1).id] });
   });
 });

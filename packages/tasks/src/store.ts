@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   cleanupTempFiles,
   CorruptFileError,
@@ -145,15 +145,14 @@ export class TaskStore {
         ? {}
         : { journalRetention: options.journalRetention }),
     });
-    this.#collections = new LazyCollections<TaskStoreDocuments>(async (name) => {
-      await this.#cleanIndexFolders(name);
-      return Collection.open({
+    this.#collections = new LazyCollections<TaskStoreDocuments>((name) =>
+      Collection.open({
         ...(this.#setup[name] as CollectionSetup<TaskStoreDocuments[typeof name]>),
         root,
         name,
         schema: SCHEMAS[name],
-      });
-    });
+      }),
+    );
     const lazy =
       <K extends TaskStoreCollectionName>(name: K) =>
       () =>
@@ -189,22 +188,6 @@ export class TaskStore {
     // The version file's, from a writer killed mid-write.
     await cleanupTempFiles(root);
     return new TaskStore(root, options);
-  }
-
-  /**
-   * Removes the temp files killed writers left next to a collection's index
-   * files: its open cleans its document folders, not these, and nothing else
-   * would (`vellum health` then reports them for good). Only those of dead
-   * processes, or older than an hour, go.
-   */
-  async #cleanIndexFolders(name: TaskStoreCollectionName): Promise<void> {
-    const indexes = Object.values(this.#setup[name].indexes ?? {}) as { file?: string }[];
-    const folders = new Set(
-      indexes.flatMap((index) =>
-        index.file === undefined ? [] : [dirname(join(this.root, index.file))],
-      ),
-    );
-    for (const folder of folders) await cleanupTempFiles(folder);
   }
 
   /**
@@ -304,10 +287,7 @@ export class TaskStore {
 
   /** Materializes the pending changes of every collection opened so far. */
   async flush(): Promise<void> {
-    for (const [name, collection] of this.#collections.opened) {
-      await collection.flush();
-      await this.#cleanIndexFolders(name);
-    }
+    for (const collection of this.#collections.opened.values()) await collection.flush();
   }
 
   /**

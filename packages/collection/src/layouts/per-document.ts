@@ -1,5 +1,4 @@
 import { readdirSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import {
   CorruptFileError,
@@ -10,6 +9,7 @@ import {
   fsyncDirectory,
   nodeFs,
   readJson,
+  unlinkIfExists,
   writeJsonAtomic,
 } from '@vellum/atomic-io';
 import type { Layout, LayoutEntry, LayoutRead, LayoutState } from '../layout.js';
@@ -131,12 +131,9 @@ export function perDocumentLayout<T>(options: PerDocumentOptions<T>): Layout<T> 
         const stale = new Set(versions.map((version) => pathFor(root, version, id)));
         stale.delete(target ?? '');
         for (const old of stale) {
-          try {
-            await unlink(old);
+          if (await unlinkIfExists(old)) {
             removedFrom.add(dirname(old));
             touched.push(old);
-          } catch (error) {
-            if (errnoOf(error) !== 'ENOENT') throw error;
           }
         }
       }

@@ -1,10 +1,10 @@
-import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
   CorruptFileError,
   ensureDir,
   readJson,
   readRecords,
+  statOrNull,
   writeFileAtomic,
   writeJsonAtomic,
 } from '@vellum/atomic-io';
@@ -16,10 +16,7 @@ function idOf(doc: unknown, field: string): string | undefined {
 }
 
 async function existing(path: string): Promise<string[]> {
-  return stat(path).then(
-    () => [path],
-    () => [],
-  );
+  return (await statOrNull(path)) === null ? [] : [path];
 }
 
 /** Reads a whole-file JSON layout: `null` when missing, a problem when corrupt. */
