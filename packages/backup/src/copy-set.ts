@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { errnoOf, statOrNull, unlinkIfExists } from '@vellum/atomic-io';
 import { BackupUsageError } from './errors.js';
-import { fromPosix, mapLimit, relativeInside } from './files.js';
+import { fromPosix, isLockName, mapLimit, relativeInside } from './files.js';
 import { copyDurably, writeDurably } from './hash.js';
 import { MANIFEST, type FileRole, type ManifestFile } from './manifest.js';
 import type { ProgressCounter } from './progress.js';
@@ -104,12 +104,14 @@ export class CopySet {
    * Makes the copies of `scope` match `sources`: copies new and changed files,
    * drops those no longer listed. A file that vanishes before it is copied is
    * left out (it was deleted or moved; the pass that sees it moved copies it).
-   * Paths another scope already holds are skipped.
+   * Paths another scope already holds are skipped, and so are lock files
+   * (`isLockName`), whoever lists them.
    * @throws {BackupUsageError} a source outside the root, or named like the manifest.
    */
   async sync(scope: string, sources: readonly SourceFile[]): Promise<void> {
     const wanted = new Map<string, SourceFile>();
     for (const source of sources) {
+      if (isLockName(basename(source.path))) continue;
       const rel = this.#relative(source.path);
       const holder = this.#copies.get(rel);
       if (holder !== undefined && holder.scope !== scope) continue;

@@ -13,7 +13,15 @@ import type { CollectionFiles } from '@vellum/collection';
 import { listSegments } from '@vellum/journal';
 import { CopySet, type SourceFile } from './copy-set.js';
 import { BackupUsageError } from './errors.js';
-import { exists, fsyncTree, relativeInside, removeStaleWork, walk, workName } from './files.js';
+import {
+  exists,
+  fsyncTree,
+  isLockName,
+  relativeInside,
+  removeStaleWork,
+  walk,
+  workName,
+} from './files.js';
 import { recoverInterruptedRestore } from './interrupted.js';
 import { lastCommittedSeq, withJournalLock } from './journal-tail.js';
 import { checkpointsDir, type BackupLocation } from './location.js';
@@ -291,7 +299,7 @@ async function copyIncluded(
     const info = await statOrNull(path);
     if (info === null) throw new BackupUsageError(`include ${entry} does not exist`, path);
     const skipDir = (dir: string): boolean =>
-      dir === backups || dir.endsWith('.lock') || relativeInside(backups, dir) !== undefined;
+      dir === backups || isLockName(basename(dir)) || relativeInside(backups, dir) !== undefined;
     const files = info.isDirectory()
       ? (await walk(path, skipDir))
           .filter((file) => file.kind === 'file')
@@ -299,7 +307,8 @@ async function copyIncluded(
       : [path];
     for (const file of files) {
       const name = basename(file);
-      if (isTempName(name) || name.endsWith('.lock.owner') || copies.has(file)) continue;
+      // Lock files are left out by `copies.sync`.
+      if (isTempName(name) || copies.has(file)) continue;
       if (relativeInside(backups, file) !== undefined) continue;
       sources.push({ path: file, role: 'extra' });
     }

@@ -33,6 +33,17 @@ export async function mapLimit<T, R>(
   return results;
 }
 
+/**
+ * Whether `name` is a lock, never data: `<file>.lock`, the regular file of
+ * atomic-io's kernel lock (and of the specs' own tools), which stays beside
+ * its file; `<file>.lock.d`, the fallback's lock directory; `<file>.lock`
+ * directories of older Vellums; and their `.owner` files. A copy of one in a
+ * backup would only be restored as a stale lock.
+ */
+export function isLockName(name: string): boolean {
+  return /\.lock(\.d)?(\.owner)?$/.test(name);
+}
+
 export async function exists(path: string): Promise<boolean> {
   return (await lstatOrNull(path)) !== null;
 }

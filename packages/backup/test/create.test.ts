@@ -9,6 +9,7 @@ import {
   verifyBackup,
   type BackupProgress,
 } from '../src/index.js';
+import { withLock } from '@vellum/atomic-io';
 import { sha256 } from '../src/hash.js';
 import { lastCommittedSeq, withJournalLock } from '../src/journal-tail.js';
 import { History, allDocs, openTasks, task } from './fixtures.js';
@@ -116,6 +117,45 @@ describe('createBackup', () => {
     expect(created.path.startsWith(join(dir, 'backups', 'checkpoints'))).toBe(true);
     const extra = created.manifest.files.filter((f) => f.role === 'extra').map((f) => f.path);
     expect(extra.sort()).toEqual(['config.json', 'metrics/ops.jsonl']);
+  });
+
+  it('copies no lock: kernel lock files, lock directories and their owner files stay behind', async () => {
+    const root = await freshDir();
+    const tasks = await openTasks(root);
+    await tasks.put(task(1));
+    const metrics = join(root, 'metrics');
+    await mkdir(metrics, { recursive: true });
+    await writeFile(join(metrics, 'ops.jsonl'), '{"op":"put"}\n');
+    // A kernel lock's file, left (empty) once released, as every write leaves one.
+    await withLock(join(metrics, 'ops.jsonl'), () => undefined);
+    // The fallback's lock directory and an older Vellum's, with their owner files.
+    for (const lock of ['a.json.lock.d', 'b.json.lock']) {
+      await mkdir(join(metrics, lock));
+      await writeFile(join(metrics, `${lock}.owner`), '{"pid":1,"hostname":"h"}');
+    }
+    await writeFile(join(metrics, 'b.json.lock', 'stray'), 'x');
+    const lockFiles = (await readdir(root, { recursive: true })).filter((path) =>
+      path.endsWith('.lock'),
+    );
+    // The store really holds lock files: the collection's own, and those made above.
+    expect(lockFiles).toEqual(expect.arrayContaining(['metrics/ops.jsonl.lock']));
+    expect(lockFiles.length).toBeGreaterThan(2);
+
+    // The whole root, collections included: nothing under a lock's name is copied.
+    const created = await createBackup({ root, collections: [tasks], include: ['.'] });
+    const paths = created.manifest.files.map((file) => file.path);
+    expect(paths).toEqual(
+      expect.arrayContaining(['metrics/ops.jsonl', 'tasks/active/TASK-001.json']),
+    );
+    expect(paths.filter((path) => path.includes('.lock'))).toEqual([]);
+    const copied = await readdir(created.path, { recursive: true });
+    expect(copied.filter((path) => path.includes('.lock'))).toEqual([]);
+    expect(await verifyBackup({ root }, created.id)).toMatchObject({
+      ok: true,
+      missing: [],
+      extra: [],
+      changed: [],
+    });
   });
 
   it('refuses files outside the root and duplicate names, publishing nothing', async () => {

@@ -8,7 +8,8 @@ export const { freshDir, onCleanup } = useTempDirs('vellum-backup-');
 
 /**
  * Every file under `dir` with the SHA-256 of its bytes, by relative path;
- * lock files, which come and go with a writer's lease, left out.
+ * locks left out: kernel lock files (`*.lock`) stay behind once released,
+ * lock directories come and go with a writer's lease, and neither is data.
  */
 export async function contents(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
