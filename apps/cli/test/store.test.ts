@@ -1,7 +1,7 @@
 // Store operations end to end: `vellum index verify|rebuild`, `vellum journal
 // verify|repair|compact`, `vellum health`, and what they do on a damaged store.
 import { existsSync } from 'node:fs';
-import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -185,6 +185,27 @@ describe.concurrent('store operations', { timeout: SUITE_TIMEOUT_MS }, () => {
     expectHumanError(await v('journal', 'repair'), 5, 'VELLUM_JOURNAL_CORRUPT');
     expectJsonError(await v('tasks', 'list', '--json'), 5, 'VELLUM_JOURNAL_CORRUPT');
     expect(await readFile(segment)).toEqual(damaged);
+  });
+
+  it('journal compact, then the snapshot and a task file lost: the task comes back from the journal, and health says what it rebuilt', async () => {
+    const { root, v } = await seeded('double-fault');
+    expectOk(await v('journal', 'compact'));
+    const state = join(root, '.ap-state');
+    const file = join(state, 'tasks', 'active', 'TASK-001-002.json');
+    const task = JSON.parse(await readFile(file, 'utf8')) as { id: string; content: string };
+    await rm(join(state, '.vellum', 'tasks', 'snapshot.jsonl'));
+    await rm(file);
+    const report = okJson<HealthReport>(await v('health', '--json'));
+    expect(report.issues).toContainEqual(
+      expect.objectContaining({ code: 'snapshot_rebuilt', severity: 'warning' }),
+    );
+    expect(report.issues.find((i) => i.code === 'snapshot_rebuilt')?.message).toContain(
+      '1 document file(s) written again from the journal',
+    );
+    expect(
+      okJson<{ id: string; content: string }>(await v('tasks', 'get', task.id, '--json')),
+    ).toMatchObject(task);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject(task);
   });
 
   it('health: exit 0 on a sound store, 5 on a corrupt task file that it then keeps aside', async () => {

@@ -7,6 +7,7 @@ export {
   indexesCheck,
   journalCheck,
   locksCheck,
+  recoveryCheck,
   tempFilesCheck,
   writableCheck,
 } from './checks/index.js';

@@ -16,6 +16,8 @@ export type BuiltInIssueCode =
   | 'index_file_corrupt'
   | 'journal_torn_tail'
   | 'journal_corrupt'
+  | 'snapshot_rebuilt'
+  | 'history_gap'
   | 'lock_stale'
   | 'lock_owner_dead'
   | 'temp_orphan'
@@ -46,6 +48,21 @@ export interface HealthSource {
     Record<string, { ok: boolean; missing: number; extra: number; file?: string }>
   >;
   files(): Promise<{ readonly indexes: readonly string[] }>;
+  /**
+   * What opening it found; `rebuilt`: the snapshot was lost and the state rebuilt
+   * (`Collection.report`), which the recovery check reports.
+   */
+  readonly report?:
+    | {
+        readonly rebuilt?:
+          | {
+              from: 'journal' | 'files';
+              gap?: { fromSeq: number; toSeq: number } | undefined;
+              restored: readonly string[];
+            }
+          | undefined;
+      }
+    | undefined;
 }
 
 /** Limits the checks compare against. Every one has a default. */

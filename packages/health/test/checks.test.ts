@@ -13,11 +13,13 @@ import {
   indexesCheck,
   journalCheck,
   locksCheck,
+  recoveryCheck,
   tempFilesCheck,
   writableCheck,
   type HealthCheck,
   type HealthOptions,
   type HealthReport,
+  type HealthSource,
 } from '../src/index.js';
 import { asUnprivileged, cleanStore, freshDir, onCleanup, tree } from './helpers.js';
 
@@ -489,5 +491,46 @@ describe('backups', () => {
       now: () => NOW,
     });
     expect(report.checks.backups?.details).toMatchObject({ newest: name, ageMs: 7_200_000 });
+  });
+});
+
+describe('recovery', () => {
+  /** A collection as the check sees it, with what its open rebuilt. */
+  function source(root: string, name: string, rebuilt?: HealthSource['report']): HealthSource {
+    return {
+      name,
+      stateDir: join(root, '.vellum', name),
+      journalDir: join(root, 'wal', name),
+      verifyIndexes: () => Promise.resolve({}),
+      files: () => Promise.resolve({ indexes: [] }),
+      report: rebuilt,
+    };
+  }
+
+  it('is quiet when every snapshot was there', async () => {
+    const root = await freshDir();
+    const report = await run(recoveryCheck, { root, collections: [source(root, 'tasks', {})] });
+    expect(report.issues).toEqual([]);
+    expect(report.checks.recovery?.details).toEqual({ rebuilt: {} });
+  });
+
+  it('warns of a snapshot rebuilt from the whole journal, and fails on a gap in the history', async () => {
+    const root = await freshDir();
+    const whole = { from: 'journal' as const, gap: undefined, restored: ['TASK-001-002'] };
+    const gap = { from: 'files' as const, gap: { fromSeq: 1, toSeq: 41 }, restored: [] };
+    const report = await run(recoveryCheck, {
+      root,
+      collections: [
+        source(root, 'tasks', { rebuilt: whole }),
+        source(root, 'sessions', { rebuilt: gap }),
+      ],
+    });
+    expect(report.status).toBe('failing');
+    expect(report.issues).toMatchObject([
+      { code: 'snapshot_rebuilt', severity: 'warning', path: join(root, '.vellum', 'tasks') },
+      { code: 'history_gap', severity: 'error', path: join(root, 'wal', 'sessions') },
+    ]);
+    expect(report.issues[0]?.message).toContain('1 document file(s) written again');
+    expect(report.issues[1]?.message).toContain('records 1 to 41');
   });
 });

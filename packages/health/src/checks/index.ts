@@ -4,6 +4,7 @@ import { diskCheck } from './disk.js';
 import { indexesCheck } from './indexes.js';
 import { journalCheck } from './journal.js';
 import { locksCheck } from './locks.js';
+import { recoveryCheck } from './recovery.js';
 import { tempFilesCheck } from './temp-files.js';
 import { writableCheck } from './writable.js';
 
@@ -13,6 +14,7 @@ export {
   indexesCheck,
   journalCheck,
   locksCheck,
+  recoveryCheck,
   tempFilesCheck,
   writableCheck,
 };
@@ -28,5 +30,6 @@ export const defaultChecks: readonly HealthCheck[] = Object.freeze([
   tempFilesCheck,
   indexesCheck,
   journalCheck,
+  recoveryCheck,
   backupsCheck,
 ]);
