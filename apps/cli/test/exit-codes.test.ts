@@ -9,10 +9,10 @@ import { StoreTooNewError } from '@vellum/migrate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI_ERROR_CODES, RAISABLE_CODES, type CliErrorCode } from '../src/codes.js';
 import { EXIT, EXIT_BY_CATEGORY, categoryOf, exitCodeFor } from '../src/exit-codes.js';
-import type { Io } from '../src/io.js';
 import { CliError, reportError } from '../src/output.js';
 import {
   SUITE_TIMEOUT_MS,
+  capturedIo,
   expectJsonError,
   expectOk,
   removeTempRoots,
@@ -22,17 +22,9 @@ import {
 
 /** `reportError` into buffers: the exit code and what was written. */
 function report(error: unknown, json: boolean): { exit: number; stdout: string; stderr: string } {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    out: (text) => (stdout += text),
-    err: (text) => (stderr += text),
-    errIsTTY: false,
-    errColumns: 80,
-    muteWarnings: () => undefined,
-  };
+  const { io, out, err } = capturedIo();
   const exit = reportError({ json, quiet: false, io }, error);
-  return { exit, stdout, stderr };
+  return { exit, stdout: out.join(''), stderr: err.join('') };
 }
 
 describe('exit codes from categories', () => {

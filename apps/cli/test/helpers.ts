@@ -36,17 +36,33 @@ export interface RunResult {
  */
 export async function run(args: readonly string[]): Promise<RunResult> {
   const started = Date.now();
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    out: (text) => (stdout += text),
-    err: (text) => (stderr += text),
-    errIsTTY: false,
-    errColumns: 80,
-    muteWarnings: () => undefined,
+  const captured = capturedIo();
+  const code = await runCli(args, captured.io, TEST_VERSION);
+  return {
+    args,
+    code,
+    signal: null,
+    stdout: captured.out.join(''),
+    stderr: captured.err.join(''),
+    ms: Date.now() - started,
   };
-  const code = await runCli(args, io, TEST_VERSION);
-  return { args, code, signal: null, stdout, stderr, ms: Date.now() - started };
+}
+
+/** An `Io` that keeps what a run writes, never a terminal. */
+export function capturedIo(): { io: Io; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: {
+      out: (text) => out.push(text),
+      err: (text) => err.push(text),
+      errIsTTY: false,
+      errColumns: 80,
+      muteWarnings: () => undefined,
+    },
+    out,
+    err,
+  };
 }
 
 export type Vellum = (...args: string[]) => Promise<RunResult>;

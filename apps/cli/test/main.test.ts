@@ -4,9 +4,9 @@ import { CorruptFileError, ValidationError } from '@vellum/atomic-io';
 import { ConflictError, NotFoundError } from '@vellum/collection';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { EXIT } from '../src/exit-codes.js';
-import type { Io } from '../src/io.js';
 import { CliError, reportError } from '../src/output.js';
 import {
+  capturedIo,
   expectJsonError,
   removeTempRoots,
   run,
@@ -19,21 +19,6 @@ import {
 afterAll(removeTempRoots);
 
 /** A captured io, and what it received. */
-function captured(): { io: Io; out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      out: (text) => out.push(text),
-      err: (text) => err.push(text),
-      errIsTTY: false,
-      errColumns: 80,
-      muteWarnings: () => undefined,
-    },
-    out,
-    err,
-  };
-}
 
 describe('reportError', () => {
   it("maps an error's category to its exit code class, anything else to 1", () => {
@@ -58,11 +43,11 @@ describe('reportError', () => {
       ['boom', EXIT.failure, 'VELLUM_FAILED'],
     ];
     for (const [error, exit, code] of cases) {
-      const human = captured();
+      const human = capturedIo();
       expect(reportError({ json: false, quiet: false, io: human.io }, error)).toBe(exit);
       expect(human.out).toEqual([]);
       expect(human.err.join('')).toMatch(new RegExp(`^error ${code}: \\S`));
-      const json = captured();
+      const json = capturedIo();
       expect(reportError({ json: true, quiet: false, io: json.io }, error)).toBe(exit);
       expect(json.err).toEqual([]);
       expect(JSON.parse(json.out.join(''))).toMatchObject({ error: { code } });
@@ -70,7 +55,7 @@ describe('reportError', () => {
   });
 
   it('a report the command already printed adds nothing to --json output', () => {
-    const json = captured();
+    const json = capturedIo();
     const error = new CliError('VELLUM_UNHEALTHY', 'see above', undefined, { reported: true });
     expect(reportError({ json: true, quiet: false, io: json.io }, error)).toBe(EXIT.corruption);
     expect(json.out).toEqual([]);
