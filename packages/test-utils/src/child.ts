@@ -100,12 +100,14 @@ export class Child {
   #line(line: string): void {
     this.lines.push(line);
     const index = this.lines.length - 1;
-    this.#waiters = this.#waiters.filter((waiter) => {
-      if (index < waiter.from || !waiter.predicate(line)) return true;
+    // A line answers one wait, the earliest: concurrent waits of a request/reply protocol (several
+    // callers asking one child in turn) each get their own reply, in the order they asked.
+    const waiter = this.#waiters.find((w) => index >= w.from && w.predicate(line));
+    if (waiter !== undefined) {
+      this.#waiters = this.#waiters.filter((w) => w !== waiter);
       this.#cursor = Math.max(this.#cursor, index + 1);
       waiter.resolve(line);
-      return false;
-    });
+    }
     this.#onLine?.(line, this);
   }
 

@@ -41,6 +41,18 @@ describe('Child', () => {
     await expect(child.succeeded()).rejects.toThrow(/failed \(code 3/);
   });
 
+  it('gives concurrent waits one line each, in the order they asked', async () => {
+    const child = node(ECHO);
+    await child.waitForText('ready');
+    const replies = [1, 2, 3].map((n) => {
+      child.send(String(n));
+      return child.waitForLine((line) => line.startsWith('echo '));
+    });
+    expect(await Promise.all(replies)).toEqual(['echo 1', 'echo 2', 'echo 3']);
+    child.send('quit');
+    await child.exited;
+  });
+
   it('rejects a wait with the output when the child ends first', async () => {
     const child = node("process.stdout.write('only\\n'); console.error('boom'); process.exit(1)");
     const error = (await child.waitForText('never').then(
