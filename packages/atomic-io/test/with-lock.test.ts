@@ -282,9 +282,9 @@ describe('withLock with the fallback lock (proper-lockfile, forced)', () => {
       return kill(target, signal);
     });
     try {
-      await expect(withLock(file, () => 1, { stale: 60_000, lockTimeout: 300 })).rejects.toBeInstanceOf(
-        LockTimeoutError,
-      );
+      await expect(
+        withLock(file, () => 1, { stale: 60_000, lockTimeout: 300 }),
+      ).rejects.toBeInstanceOf(LockTimeoutError);
       expect(spy).toHaveBeenCalledWith(pid, 0);
     } finally {
       spy.mockRestore();
@@ -304,14 +304,14 @@ describe('withLock with the fallback lock (proper-lockfile, forced)', () => {
       lockBirthtimeMs: info.birthtimeMs,
     };
     await writeFile(`${file}.lock.d.owner`, JSON.stringify(alive));
-    await expect(withLock(file, () => 1, { stale: 60_000, lockTimeout: 150 })).rejects.toBeInstanceOf(
-      LockTimeoutError,
-    );
+    await expect(
+      withLock(file, () => 1, { stale: 60_000, lockTimeout: 150 }),
+    ).rejects.toBeInstanceOf(LockTimeoutError);
     const replaced = { ...alive, pid: deadPid(), lockIno: info.ino + 1 };
     await writeFile(`${file}.lock.d.owner`, JSON.stringify(replaced));
-    await expect(withLock(file, () => 1, { stale: 60_000, lockTimeout: 150 })).rejects.toBeInstanceOf(
-      LockTimeoutError,
-    );
+    await expect(
+      withLock(file, () => 1, { stale: 60_000, lockTimeout: 150 }),
+    ).rejects.toBeInstanceOf(LockTimeoutError);
   });
 
   it('fails the commit with LockCompromisedError when the lock was taken over', async () => {
